@@ -1,0 +1,45 @@
+"""Flamenco Desk: submit to a Flamenco render farm and watch the jobs, from Blender.
+
+Registration only; see README.md for how the parts fit together.
+"""
+
+from __future__ import annotations
+
+import bpy
+from bpy.app.handlers import persistent
+
+from . import operators, panels, prefs, props, state
+from .jobtypes import registry
+from .runtime import timer
+
+_classes = (*prefs.classes, *props.classes, *operators.classes, *panels.classes)
+
+
+@persistent
+def _on_load_post(*_args: object) -> None:
+    # Another .blend may have another job type selected: show its settings.
+    props.sync_settings(bpy.context.scene)
+
+
+def _on_info(_info: object) -> None:
+    props.sync_settings(bpy.context.scene)
+
+
+def register() -> None:
+    for cls in _classes:
+        bpy.utils.register_class(cls)
+    props.register()
+    state.info_listeners.append(_on_info)
+    bpy.app.handlers.load_post.append(_on_load_post)
+    timer.register()
+
+
+def unregister() -> None:
+    timer.unregister()
+    if _on_load_post in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.remove(_on_load_post)
+    state.reset()
+    registry.unregister()
+    props.unregister()
+    for cls in reversed(_classes):
+        bpy.utils.unregister_class(cls)

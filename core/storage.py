@@ -1,0 +1,67 @@
+"""Where the farm reads the .blend from: in place when already on shared storage,
+otherwise a copy in a fresh folder there (never overwriting anything)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path, PurePath
+
+# Characters the Manager and its path handling dislike (api-notes §7, job name gotchas).
+_UNSAFE = re.compile(r'[\\/?*:;{}<>|"\x00-\x1f]+')
+
+SUBMISSIONS_DIR = "flamenco-desk"
+
+
+def safe_name(text: str, fallback: str = "job") -> str:
+    cleaned = _UNSAFE.sub("_", text).strip(" ._")
+    cleaned = cleaned.replace("..", "_")
+    return cleaned[:80] or fallback
+
+
+def _norm(path: PurePath) -> str:
+    text = os.path.normpath(str(path))
+    # Shared storage is matched the way the Manager does: case and separators ignored.
+    return text.replace("\\", "/").rstrip("/").casefold()
+
+
+def is_under(path: Path, root: str) -> bool:
+    if not root:
+        return False
+    try:
+        resolved = path.resolve()
+        root_resolved = Path(root).resolve()
+    except OSError:
+        return False
+    p, r = _norm(resolved), _norm(root_resolved)
+    return p == r or p.startswith(r + "/")
+
+
+def copy_into_storage(source: Path, storage_root: str, label: str, submission_id: str) -> Path:
+    """Copy `source` into `<storage>/flamenco-desk/<time>-<label>-<id>/`, a folder that is
+    created here and so cannot hold anyone's files yet. Runs on a background thread: a
+    network share may be slow."""
+    root = Path(storage_root)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"the Manager's shared storage {storage_root} is not reachable from this computer"
+        )
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = root / SUBMISSIONS_DIR / f"{stamp}-{safe_name(label)}-{submission_id[:8]}"
+    folder.mkdir(parents=True, exist_ok=False)
+    target = folder / source.name
+    # "xb": fail rather than overwrite, whatever happens between mkdir and here.
+    with source.open("rb") as src, target.open("xb") as dst:
+        shutil.copyfileobj(src, dst, length=1024 * 1024)
+    shutil.copystat(source, target)
+    return target
+
+
+def remove_copy(blend_copy: Path) -> None:
+    """Remove a copy this add-on made (only its own folder) after a failed submission."""
+    folder = blend_copy.parent
+    if folder.parent.name != SUBMISSIONS_DIR:
+        return
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,171 @@
+"""Turn `AvailableJobSetting`s into bpy.props definitions (pure mapping, no registration)."""
+
+from __future__ import annotations
+
+import keyword
+import logging
+import re
+import zlib
+from typing import Any, Callable, Optional
+
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+
+from ..api.models import JobSetting
+
+log = logging.getLogger(__name__)
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Names PropertyGroup already has, or that our own code uses.
+_RESERVED = {"name", "rna_type", "bl_rna", "job_type_name"}
+_MAX_IDENT = 60
+
+SUBTYPES = {
+    "file_path": "FILE_PATH",
+    "dir_path": "DIR_PATH",
+    "file_name": "FILE_NAME",
+    # A directory plus a `######` frame pattern: still a file path to Blender.
+    "hashed_file_path": "FILE_PATH",
+}
+_STRING_SUBTYPES = {"FILE_PATH", "DIR_PATH", "FILE_NAME", "BYTE_STRING", "PASSWORD", "NONE"}
+_NUMBER_SUBTYPES = {"PIXEL", "UNSIGNED", "PERCENTAGE", "FACTOR", "ANGLE", "TIME", "TIME_ABSOLUTE",
+                    "DISTANCE", "DISTANCE_CAMERA", "POWER", "TEMPERATURE", "NONE"}
+
+# propargs keys passed on to bpy.props, per setting type. Anything else the Manager sends
+# is ignored: propargs are data from the network, not a way to set callbacks.
+_ALLOWED_PROPARGS = {
+    "string": {"maxlen", "subtype"},
+    "int32": {"min", "max", "soft_min", "soft_max", "step", "subtype"},
+    "float": {"min", "max", "soft_min", "soft_max", "step", "precision", "subtype"},
+    "bool": set(),
+}
+
+
+def identifier(key: str) -> str:
+    """An RNA-safe property name for a setting key (keys are free text on the Manager)."""
+    if _IDENT.match(key) and key not in _RESERVED and not keyword.iskeyword(key) and len(key) <= _MAX_IDENT:
+        return key
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", key)[:40]
+    return f"s_{cleaned}_{zlib.crc32(key.encode()):08x}"
+
+
+def link_identifier(ident: str) -> str:
+    return f"autoeval_{ident}"[:63]
+
+
+def label(setting: JobSetting) -> str:
+    return setting.label or setting.key.replace("_", " ").title()
+
+
+def enum_number(choice: str) -> int:
+    """A stable number per choice: the .blend stores enum values as numbers, and stable ones
+    keep the artist's pick when the Manager reorders or extends the choices."""
+    return zlib.crc32(choice.encode("utf-8")) & 0x3FFFFFFF
+
+
+def _clean_propargs(setting: JobSetting) -> dict[str, Any]:
+    kind = setting.type or "string"
+    allowed = _ALLOWED_PROPARGS.get(kind, set())
+    result: dict[str, Any] = {}
+    for k, v in (setting.propargs or {}).items():
+        if k not in allowed:
+            log.info("ignoring propargs %r of setting %s", k, setting.key)
+            continue
+        try:
+            if k in {"min", "max", "soft_min", "soft_max"}:
+                result[k] = int(v) if kind == "int32" else float(v)
+            elif k in {"step", "precision", "maxlen"}:
+                result[k] = int(v)
+            elif k == "subtype":
+                sub = str(v).upper()
+                if sub in (_STRING_SUBTYPES if kind == "string" else _NUMBER_SUBTYPES):
+                    result[k] = sub
+        except (TypeError, ValueError):
+            log.info("ignoring bad propargs %r=%r of setting %s", k, v, setting.key)
+    return result
+
+
+def _default(setting: JobSetting) -> Any:
+    from .evaluation import coerce, zero_value  # local: evaluation imports bpy context helpers
+
+    if setting.default is None:
+        return zero_value(setting)
+    try:
+        return coerce(setting, setting.default)
+    except (TypeError, ValueError):
+        return zero_value(setting)
+
+
+def make_property(setting: JobSetting, getter: Optional[Callable[[Any], Any]] = None) -> Any:
+    """The bpy.props definition for one setting. `getter` makes it read-only and computed
+    (used for `editable: false`)."""
+    kind = setting.type or "string"
+    common: dict[str, Any] = {"name": label(setting), "description": setting.description or ""}
+    extra = _clean_propargs(setting)
+    default = _default(setting)
+
+    if kind == "string" and setting.choices:
+        choices = [str(c) for c in setting.choices]
+        numbers = [enum_number(c) for c in choices]
+        if len(set(numbers)) != len(numbers):  # a crc clash: fall back to positions
+            numbers = list(range(len(choices)))
+        items = [(c, c, "", n) for c, n in zip(choices, numbers)]
+        kwargs: dict[str, Any] = dict(common, items=items)
+        if default in choices:
+            kwargs["default"] = default
+        if getter is not None:
+            kwargs["get"] = lambda self: _enum_get(getter(self), choices, numbers)
+        return EnumProperty(**kwargs)
+
+    if kind == "string":
+        subtype = SUBTYPES.get(setting.subtype or "", extra.pop("subtype", "NONE"))
+        extra.pop("subtype", None)
+        kwargs = dict(common, default=str(default), subtype=subtype, **extra)
+        if getter is not None:
+            kwargs["get"] = lambda self: str(getter(self))
+        return StringProperty(**kwargs)
+
+    if kind == "int32":
+        kwargs = dict(common, default=int(default), **extra)
+        _clamp_default(kwargs)
+        if getter is not None:
+            kwargs["get"] = lambda self: int(getter(self))
+        return IntProperty(**kwargs)
+
+    if kind == "float":
+        kwargs = dict(common, default=float(default), **extra)
+        _clamp_default(kwargs)
+        if getter is not None:
+            kwargs["get"] = lambda self: float(getter(self))
+        return FloatProperty(**kwargs)
+
+    if kind == "bool":
+        kwargs = dict(common, default=bool(default))
+        if getter is not None:
+            kwargs["get"] = lambda self: bool(getter(self))
+        return BoolProperty(**kwargs)
+
+    # An unknown type from a newer Manager: still editable as text rather than hidden.
+    log.warning("setting %s has unknown type %r; shown as text", setting.key, kind)
+    return StringProperty(**common, default=str(setting.default or ""))
+
+
+def _clamp_default(kwargs: dict[str, Any]) -> None:
+    lo, hi = kwargs.get("min"), kwargs.get("max")
+    if lo is not None and kwargs["default"] < lo:
+        kwargs["default"] = lo
+    if hi is not None and kwargs["default"] > hi:
+        kwargs["default"] = hi
+
+
+def _enum_get(value: Any, choices: list[str], numbers: list[int]) -> int:
+    try:
+        return numbers[choices.index(str(value))]
+    except ValueError:
+        return numbers[0] if numbers else 0
+
+
+def link_property(setting: JobSetting) -> Any:
+    description = "While on, the value follows the scene"
+    if setting.eval_info and setting.eval_info.description:
+        description += f": {setting.eval_info.description}"
+    return BoolProperty(name="Use Automatic Value", description=description, default=True)

@@ -1,0 +1,52 @@
+"""Operators acting on the job-type settings (no network)."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import StringProperty
+
+from .. import props
+from ..jobtypes import registry
+
+
+class FLAMENCO_DESK_OT_eval_setting(bpy.types.Operator):
+    bl_idname = "flamenco_desk.eval_setting"
+    bl_label = "Set from Scene"
+    bl_description = "Set this setting to the value computed from the scene"
+    bl_options = {"REGISTER", "UNDO", "INTERNAL"}
+
+    key: StringProperty()  # type: ignore[valid-type]
+
+    @classmethod
+    def description(cls, context: bpy.types.Context, properties: bpy.types.OperatorProperties) -> str:
+        jt = registry.job_type()
+        setting = next((s for s in jt.settings if s.key == properties.key), None) if jt else None  # type: ignore[attr-defined]
+        if setting is not None and setting.eval_info and setting.eval_info.description:
+            return f"Set value to: {setting.eval_info.description}"
+        return cls.bl_description
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        jt = registry.job_type()
+        setting = next((s for s in jt.settings if s.key == self.key), None) if jt else None
+        if setting is None:
+            self.report({"ERROR"}, f"No setting {self.key!r} in the loaded job type")
+            return {"CANCELLED"}
+        problem = registry.set_from_eval(context.scene, setting)
+        if problem:
+            self.report({"ERROR"}, problem)
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_load_settings(bpy.types.Operator):
+    bl_idname = "flamenco_desk.load_settings"
+    bl_label = "Load Job Settings"
+    bl_description = "Show the settings of this scene's job type"
+    bl_options = {"INTERNAL"}
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        props.sync_settings(context.scene)
+        return {"FINISHED"}
+
+
+classes = (FLAMENCO_DESK_OT_eval_setting, FLAMENCO_DESK_OT_load_settings)

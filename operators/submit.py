@@ -1,0 +1,104 @@
+"""One-click submission. The operator returns at once; the network part runs in the
+background (or, in `blender -b`, the operator waits for it so scripts get a result)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, StringProperty
+
+from .. import props, state, submitting
+from ..runtime import timer
+from .online import OnlineOperator
+
+# Upper bound for headless waiting: the client's own timeouts end every request sooner.
+HEADLESS_TIMEOUT = 600.0
+
+
+class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
+    bl_idname = "flamenco_desk.submit_job"
+    bl_label = "Submit to Flamenco"
+    bl_description = "Submit this scene to the Flamenco farm"
+
+    mode: EnumProperty(  # type: ignore[valid-type]
+        name="Mode",
+        items=[
+            ("AUTO", "Automatic", "Wait for the result only when Blender runs without a UI"),
+            ("ASYNC", "Background", "Return at once; the result shows in the panel"),
+            ("SYNC", "Wait", "Wait for the result (the UI is not redrawn meanwhile)"),
+        ],
+        default="AUTO",
+        options={"SKIP_SAVE"},
+    )
+    exit_on_error: BoolProperty(  # type: ignore[valid-type]
+        name="Exit on Error",
+        description="In 'blender -b', quit with exit code 1 when the submission fails",
+        default=True,
+        options={"SKIP_SAVE"},
+    )
+
+    job_type: StringProperty(  # type: ignore[valid-type]
+        name="Job Type",
+        description="Select this job type before submitting (for scripts); empty keeps the scene's",
+        options={"SKIP_SAVE"},
+    )
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not super().poll(context):
+            return False
+        if timer.bridge.busy(submitting.SUBMIT_KEY):
+            cls.poll_message_set("A submission is already under way")
+            return False
+        return context.scene is not None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        scene = context.scene
+        wait = self.mode == "SYNC" or (self.mode == "AUTO" and bpy.app.background)
+        if wait:
+            # Headless runs start cold: get the Manager's current job types first.
+            state.refresh()
+            if not timer.bridge.wait_for(state.REFRESH_KEY, HEADLESS_TIMEOUT) or state.info() is None:
+                line = state.connection_line()
+                return self._fail(line.text if line else "Could not reach the Manager")
+        if self.job_type:
+            props.scene_props(scene).job_type = self.job_type
+        try:
+            request = submitting.prepare(scene)
+        except submitting.PrepareError as ex:
+            return self._fail(str(ex))
+        except RuntimeError as ex:  # e.g. saving the farm copy failed
+            return self._fail(f"Could not save a copy for the farm: {ex}")
+
+        submitting.start(scene, request)
+        if not wait:
+            self.report({"INFO"}, "Submitting to Flamenco…")
+            return {"FINISHED"}
+
+        if not timer.bridge.wait_for(submitting.SUBMIT_KEY, HEADLESS_TIMEOUT):
+            return self._fail("The submission did not finish in time")
+        outcome = submitting.last_outcome
+        if outcome is None or not outcome.ok:
+            return self._fail(outcome.message if outcome else "The submission ended without a result")
+        for warning in outcome.warnings:
+            self.report({"WARNING"}, warning)
+        self.report({"INFO"}, outcome.message)
+        print(f"FLAMENCO_DESK_JOB_ID={outcome.job_id}")
+        return {"FINISHED"}
+
+    def _fail(self, message: str) -> set[str]:
+        print(f"Flamenco Desk: error: {message}", file=sys.stderr)
+        if bpy.app.background and self.exit_on_error and bpy.app.binary_path:
+            # Real `blender -b --python-expr`: Blender exits 0 after a Python error unless
+            # told otherwise, so a failed headless submission has to end the process itself.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(1)
+        # In the bpy module (and the UI) an ERROR report raises in the calling script.
+        self.report({"ERROR"}, message)
+        return {"CANCELLED"}
+
+
+classes = (FLAMENCO_DESK_OT_submit_job,)

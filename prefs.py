@@ -1,0 +1,59 @@
+"""Add-on preferences: where the Manager is and how long to wait for it."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, FloatProperty, StringProperty
+
+from . import state
+
+ADDON_ID = __package__
+
+
+class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
+    bl_idname = __package__
+
+    manager_url: StringProperty(  # type: ignore[valid-type]
+        name="Manager URL",
+        description="Address of the Flamenco Manager, e.g. http://flamenco:8080",
+        default="http://localhost:8080",
+        update=lambda self, _ctx: state.manager_url_changed(),
+    )
+    connect_timeout: FloatProperty(  # type: ignore[valid-type]
+        name="Connect Timeout",
+        description="Seconds to wait for the Manager to accept a connection",
+        default=3.0, min=0.2, max=60.0, unit="TIME_ABSOLUTE",
+    )
+    read_timeout: FloatProperty(  # type: ignore[valid-type]
+        name="Read Timeout",
+        description="Seconds to wait for the Manager's answer (compiling a job can take a while)",
+        default=20.0, min=0.5, max=600.0, unit="TIME_ABSOLUTE",
+    )
+    submit_paused_default: BoolProperty(  # type: ignore[valid-type]
+        name="Submit Paused by Default",
+        description="New scenes start with 'Submit Paused' turned on",
+        default=False,
+    )
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        row = layout.row(align=True)
+        row.prop(self, "manager_url")
+        row.operator("flamenco_desk.test_connection", icon="PLUGIN")
+        line = state.connection_line()
+        if line:
+            layout.label(text=line.text, icon=line.icon)
+        col = layout.column(align=True)
+        col.prop(self, "connect_timeout")
+        col.prop(self, "read_timeout")
+        layout.prop(self, "submit_paused_default")
+        if not bpy.app.online_access:
+            layout.label(text="Blender's Online Access is off: Flamenco Desk cannot reach the Manager", icon="ERROR")
+
+
+def get(context: bpy.types.Context | None = None) -> FLAMENCO_DESK_preferences:
+    ctx = context or bpy.context
+    return ctx.preferences.addons[ADDON_ID].preferences  # type: ignore[return-value]
+
+
+classes = (FLAMENCO_DESK_preferences,)

@@ -1,0 +1,145 @@
+"""Per-scene properties saved in the .blend: chosen job type, job options, submitted jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import bpy
+from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
+
+from . import state
+from .jobtypes import registry
+
+NO_TAG = "-"
+# Blender may crash if dynamic enum item strings are garbage collected while shown.
+_enum_cache: dict[str, list[tuple[str, str, str]]] = {}
+
+
+def _job_type_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
+    info = state.info()
+    items = [("", "(none)", "No job type selected")]
+    if info is not None:
+        items += [(jt.name, jt.label or jt.name, jt.description or "") for jt in info.job_types.values()]
+    selected = getattr(self, "job_type", "")
+    if selected and all(i[0] != selected for i in items):
+        items.append((selected, f"{selected} (not on the Manager)", "This job type is not offered by the Manager"))
+    _enum_cache["job_types"] = items
+    return items
+
+
+def _get_job_type_enum(self: Any) -> int:
+    items = _job_type_items(self, None)
+    for index, item in enumerate(items):
+        if item[0] == self.job_type:
+            return index
+    return 0
+
+
+def _set_job_type_enum(self: Any, value: int) -> None:
+    items = _job_type_items(self, None)
+    if 0 <= value < len(items):
+        self.job_type = items[value][0]
+
+
+def _job_type_changed(self: Any, context: Any) -> None:
+    scene = getattr(self, "id_data", None) or context.scene
+    sync_settings(scene)
+
+
+def _tag_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
+    info = state.info()
+    items = [(NO_TAG, "All Workers", "Any worker may run this job")]
+    if info is not None:
+        items += [(t.id, t.name, t.description or "") for t in info.tags]
+    _enum_cache["tags"] = items
+    return items
+
+
+def _get_tag(self: Any) -> int:
+    for index, item in enumerate(_tag_items(self, None)):
+        if item[0] == (self.worker_tag or NO_TAG):
+            return index
+    return 0
+
+
+def _set_tag(self: Any, value: int) -> None:
+    items = _tag_items(self, None)
+    if 0 <= value < len(items):
+        self.worker_tag = "" if items[value][0] == NO_TAG else items[value][0]
+
+
+class FLAMENCO_DESK_PG_job_ref(bpy.types.PropertyGroup):
+    """A job submitted from this file, so the file remembers its jobs."""
+
+    job_id: StringProperty(name="Job ID")  # type: ignore[valid-type]
+    job_name: StringProperty(name="Job Name")  # type: ignore[valid-type]
+    job_type: StringProperty(name="Job Type")  # type: ignore[valid-type]
+    submission_id: StringProperty(name="Submission ID")  # type: ignore[valid-type]
+    submitted_at: StringProperty(name="Submitted At")  # type: ignore[valid-type]
+    manager_url: StringProperty(name="Manager")  # type: ignore[valid-type]
+    blend_path: StringProperty(name="Farm .blend")  # type: ignore[valid-type]
+    status: StringProperty(name="Status")  # type: ignore[valid-type]
+
+
+class FLAMENCO_DESK_PG_scene(bpy.types.PropertyGroup):
+    job_type: StringProperty(  # type: ignore[valid-type]
+        name="Job Type", description="Name of the selected Flamenco job type", update=_job_type_changed,
+    )
+    job_type_ui: EnumProperty(  # type: ignore[valid-type]
+        name="Job Type", description="The kind of job to submit (offered by the Manager)",
+        items=_job_type_items, get=_get_job_type_enum, set=_set_job_type_enum,
+    )
+    job_name: StringProperty(  # type: ignore[valid-type]
+        name="Job Name", description="Name of the job on the farm; empty uses the file's name",
+    )
+    priority: IntProperty(  # type: ignore[valid-type]
+        name="Priority", description="Higher-priority jobs run first", default=50, min=0, max=100,
+    )
+    submit_paused: BoolProperty(  # type: ignore[valid-type]
+        name="Submit Paused", description="The job waits on the farm until it is resumed", default=False,
+    )
+    worker_tag: StringProperty(name="Worker Tag ID")  # type: ignore[valid-type]
+    worker_tag_ui: EnumProperty(  # type: ignore[valid-type]
+        name="Worker Tag", description="Only workers with this tag run the job",
+        items=_tag_items, get=_get_tag, set=_set_tag,
+    )
+    jobs: CollectionProperty(type=FLAMENCO_DESK_PG_job_ref)  # type: ignore[valid-type]
+    # The id of a submission whose answer was lost; looked up before submitting again.
+    pending_submission_id: StringProperty()  # type: ignore[valid-type]
+
+
+def scene_props(scene: bpy.types.Scene) -> FLAMENCO_DESK_PG_scene:
+    return scene.flamenco_desk  # type: ignore[attr-defined,no-any-return]
+
+
+def job_name(scene: bpy.types.Scene) -> str:
+    name = scene_props(scene).job_name.strip()
+    if name:
+        return name
+    return Path(bpy.data.filepath).stem if bpy.data.filepath else "untitled"
+
+
+def sync_settings(scene: bpy.types.Scene | None) -> None:
+    """Point the settings group at the scene's selected job type (known or cached)."""
+    if scene is None:
+        return
+    wanted = scene_props(scene).job_type
+    info = state.info()
+    jt = info.job_types.get(wanted) if info is not None and wanted else None
+    if jt is None and wanted and registry.job_type() is not None and registry.job_type().name == wanted:  # type: ignore[union-attr]
+        return  # keep what we have until the Manager says otherwise
+    registry.use(jt, scene)
+
+
+classes = (FLAMENCO_DESK_PG_job_ref, FLAMENCO_DESK_PG_scene)
+
+
+def register() -> None:
+    bpy.types.Scene.flamenco_desk = PointerProperty(type=FLAMENCO_DESK_PG_scene)  # type: ignore[attr-defined]
+
+
+def unregister() -> None:
+    if hasattr(bpy.types.Scene, "flamenco_desk"):
+        del bpy.types.Scene.flamenco_desk  # type: ignore[attr-defined]
+    _enum_cache.clear()

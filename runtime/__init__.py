@@ -1,0 +1,4 @@
+"""Runtime plumbing between background threads and Blender's main thread.
+
+`bridge` is bpy-free (tested without Blender); `timer` hooks it into bpy.app.timers.
+"""

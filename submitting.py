@@ -1,0 +1,208 @@
+"""Main-thread half of a submission: prepare the request from the scene, then apply the
+outcome that the background half (`core.submission`) hands back."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import bpy
+
+from . import props, state
+from .api import models
+from .core import manager_info, storage, submission
+from .jobtypes import registry, values
+from .runtime import timer
+from .version import VERSION
+
+log = logging.getLogger(__name__)
+SUBMIT_KEY = "submit"
+
+
+class PrepareError(Exception):
+    """The submission cannot start; the message is for the artist."""
+
+
+@dataclass
+class Outcome:
+    """What a finished submission reports, for the operator (headless) and the panel."""
+
+    ok: bool
+    message: str
+    job_id: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+last_outcome: Optional[Outcome] = None
+progress_line: Optional[str] = None
+
+
+def _staging_dir(submission_id: str) -> Path:
+    return state.cache_dir() / "staging" / submission_id
+
+
+def _farm_copy_of_unsaved(blend: Path, storage_location: str, submission_id: str) -> Path:
+    """Save the current state as a new file for the farm; the artist's file is untouched.
+
+    Next to the original when that is on shared storage (relative paths keep working),
+    otherwise in our own staging folder, from where it is copied to shared storage.
+    """
+    if storage.is_under(blend, storage_location):
+        target = blend.with_name(f"{blend.stem}.flamenco-{submission_id[:8]}.blend")
+    else:
+        target = _staging_dir(submission_id) / blend.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise PrepareError(f"Refusing to overwrite {target}")
+    bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, check_existing=False)
+    return target
+
+
+def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
+    info = state.info()
+    if info is None:
+        raise PrepareError("Not connected: refresh from the Manager first")
+    sp = props.scene_props(scene)
+    if not sp.job_type:
+        raise PrepareError("Choose a job type first")
+    jt = info.job_types.get(sp.job_type)
+    if jt is None:
+        raise PrepareError(f'The Manager does not offer the job type "{sp.job_type}"; refresh or pick another')
+    registry.use(jt, scene)
+    if not bpy.data.filepath:
+        raise PrepareError("Save the file first: the farm renders a saved .blend")
+
+    try:
+        settings = values.collect(scene, jt)
+    except values.SettingsProblem as ex:
+        raise PrepareError("Cannot submit: " + "; ".join(ex.problems)) from ex
+
+    submission_id = sp.pending_submission_id or str(uuid.uuid4())
+    original = Path(bpy.data.filepath)
+    blend = original
+    if bpy.data.is_dirty:
+        blend = _farm_copy_of_unsaved(original, info.storage.location, submission_id)
+
+    name = props.job_name(scene)
+    metadata = {
+        "user": getpass.getuser(),
+        "host": socket.gethostname(),
+        "blendfile": str(original),
+        "scene": scene.name,
+        "blender_version": bpy.app.version_string,
+        "flamenco_desk_version": VERSION,
+        submission.SUBMISSION_ID_KEY: submission_id,
+    }
+    job = models.SubmittedJob(
+        name=name,
+        type=jt.name,
+        priority=int(sp.priority),
+        submitter_platform=manager_info.client_platform(),
+        type_etag=jt.etag,
+        settings=settings,
+        metadata=metadata,
+        worker_tag=sp.worker_tag or None,
+        initial_status="paused" if sp.submit_paused else "queued",
+    )
+    return submission.SubmissionRequest(
+        job=job,
+        blend_source=blend,
+        submission_id=submission_id,
+        storage_location=info.storage.location,
+        blendfile_key="blendfile" if "blendfile" in settings else None,
+        lookup_first=bool(sp.pending_submission_id),
+        can_list_jobs=info.features.jobs_list,
+        old_job_type=jt,
+    )
+
+
+def start(scene: bpy.types.Scene, request: submission.SubmissionRequest,
+          on_finish: Optional[Callable[[Outcome], None]] = None) -> None:
+    """Hand the network part to a background thread; the outcome is applied by the timer."""
+    global last_outcome, progress_line
+    client = state.client()
+    filepath, scene_name = bpy.data.filepath, scene.name
+    last_outcome = None
+
+    def progress(message: str) -> None:  # background thread
+        timer.bridge.post(_show_progress, message)
+
+    def work() -> submission.SubmissionResult:
+        return submission.run(client, request, progress)
+
+    def ok(result: object) -> None:
+        assert isinstance(result, submission.SubmissionResult)
+        finish(_applied(result, filepath, scene_name, request))
+
+    def failed(ex: BaseException) -> None:
+        finish(_failed(ex, filepath, scene_name))
+
+    def finish(outcome: Outcome) -> None:
+        global last_outcome, progress_line
+        last_outcome, progress_line = outcome, None
+        print(f"Flamenco Desk: {outcome.message}")
+        for warning in outcome.warnings:
+            print(f"Flamenco Desk: warning: {warning}")
+        state.redraw()
+        if on_finish:
+            on_finish(outcome)
+
+    progress_line = "Submitting…"
+    timer.run(work, ok, failed, key=SUBMIT_KEY)
+
+
+def _show_progress(message: object) -> None:
+    global progress_line
+    progress_line = f"{message}…"
+    print(f"Flamenco Desk: {message}")
+    state.redraw()
+
+
+def _scene_if_same_file(filepath: str, scene_name: str) -> Optional[bpy.types.Scene]:
+    # The artist may have opened another file while the request was under way.
+    if bpy.data.filepath != filepath:
+        return None
+    return bpy.data.scenes.get(scene_name)
+
+
+def _applied(result: submission.SubmissionResult, filepath: str, scene_name: str,
+             request: submission.SubmissionRequest) -> Outcome:
+    job = result.job
+    scene = _scene_if_same_file(filepath, scene_name)
+    if scene is not None:
+        sp = props.scene_props(scene)
+        sp.pending_submission_id = ""
+        if all(ref.job_id != job.id for ref in sp.jobs):
+            ref = sp.jobs.add()
+            ref.job_id = job.id
+            ref.job_name = job.name
+            ref.job_type = job.type
+            ref.submission_id = request.submission_id
+            ref.submitted_at = time.strftime("%Y-%m-%d %H:%M:%S")
+            ref.manager_url = state.client().base_url
+            ref.blend_path = result.blend_path
+            ref.status = str(job.status)
+    if result.recovered:
+        message = f'The earlier submission had reached the Manager: job "{job.name}" ({job.id}); nothing new was submitted'
+    else:
+        message = f'Submitted job "{job.name}" ({job.id})'
+    return Outcome(True, message, job.id, tuple(result.warnings))
+
+
+def _failed(ex: BaseException, filepath: str, scene_name: str) -> Outcome:
+    scene = _scene_if_same_file(filepath, scene_name)
+    if isinstance(ex, submission.SubmissionUncertain):
+        if scene is not None:
+            props.scene_props(scene).pending_submission_id = ex.submission_id
+    if isinstance(ex, submission.JobTypeOutdated):
+        state.replace_job_type(ex.job_type, props.scene_props(scene).job_type if scene else None)
+    if isinstance(ex, submission.SubmissionError):
+        return Outcome(False, str(ex))
+    log.error("unexpected submission failure", exc_info=ex)
+    return Outcome(False, f"Submission failed: {state.describe_error(ex)}")

@@ -1,0 +1,29 @@
+"""Test-wide setup.
+
+Blender reads its user folders when `bpy` is first imported, so they are pointed at a
+throw-away folder here, before any test module can import bpy: the extension is
+installed into that folder the way a user installs it, never into ~/.config.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if "BLENDER_USER_RESOURCES" not in os.environ:
+    os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="flamenco-desk-blender-user-")
+
+# bpy-free packages are importable as top-level names (`api`, `safe_eval`) ...
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+# ... and bpy-free modules that import their siblings relatively (`core`) through a bare
+# package that does not run the add-on's __init__ (which needs bpy).
+if "flamenco_desk_src" not in sys.modules:
+    _pkg = types.ModuleType("flamenco_desk_src")
+    _pkg.__path__ = [str(ROOT)]
+    sys.modules["flamenco_desk_src"] = _pkg
