@@ -64,6 +64,12 @@ def _farm_copy_of_unsaved(blend: Path, storage_location: str, submission_id: str
     return target
 
 
+def blend_is_dirty() -> bool:
+    """Whether the open file has unsaved changes. (Blender without a window, as in the bpy
+    module, always answers True; a copy is then made, which is safe.)"""
+    return bool(bpy.data.is_dirty)
+
+
 def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
     info = state.info()
     if info is None:
@@ -86,7 +92,7 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
     submission_id = sp.pending_submission_id or str(uuid.uuid4())
     original = Path(bpy.data.filepath)
     blend = original
-    if bpy.data.is_dirty:
+    if blend_is_dirty():
         blend = _farm_copy_of_unsaved(original, info.storage.location, submission_id)
 
     name = props.job_name(scene)

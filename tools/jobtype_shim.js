@@ -559,6 +559,8 @@ function loadScript(file, options = {}) {
   });
 
   const context = vm.createContext({});
+  // V8 adds these to every context; goja has neither.
+  vm.runInContext('delete globalThis.console; delete globalThis.WebAssembly;', context);
   // A GoError class inside the context, so scripts see a real Error subclass.
   const GoError = vm.runInContext(
     '(function () { function GoError(message) { var e = new Error(message);' +
@@ -574,17 +576,13 @@ function loadScript(file, options = {}) {
       const result = fn(...args);
       return Array.isArray(result) ? ctxArray.from(result) : result;
     } catch (e) {
-      if (e instanceof GoErr) {
-        const ge = GoError(e.message);
-        Error.captureStackTrace(ge, native);
-        throw ge;
-      }
+      if (e instanceof GoErr) throw GoError(e.message);
       throw e;
     }
   };
 
   const tasks = new WeakSet();
-  const commands = new WeakSet();
+  const commandParams = new WeakMap(); // command object -> exported (Go) parameters
 
   const author = ctxObject.create(null);
   author.Task = native((name, taskType) => {
@@ -601,8 +599,10 @@ function loadScript(file, options = {}) {
     task.dependencies = new ctxArray();
     Object.defineProperty(task, 'addCommand', {
       value: native((cmd) => {
-        if (!commands.has(cmd)) throw new GoErr('addCommand: argument is not an author.Command()');
-        task.commands.push(Object.assign(new ctxObject(), cmd));
+        if (!commandParams.has(cmd)) throw new GoErr('addCommand: argument is not an author.Command()');
+        const copy = Object.assign(new ctxObject(), cmd); // AddCommand appends a copy.
+        commandParams.set(copy, commandParams.get(cmd));
+        task.commands.push(copy);
       }),
     });
     Object.defineProperty(task, 'addDependency', {
@@ -615,14 +615,17 @@ function loadScript(file, options = {}) {
     return task;
   });
   author.Command = native((cmdName, parameters, totalStepCount) => {
-    const cmd = new ctxObject();
-    cmd.name = toGoString(cmdName);
-    cmd.parameters = exportValue(parameters); // Copied now, like goja's ExportTo.
-    if (cmd.parameters !== null && !(cmd.parameters instanceof GoMap)) {
+    const exported = exportValue(parameters); // Copied now, like goja's ExportTo.
+    if (exported !== null && !(exported instanceof GoMap)) {
       throw new GoErr('author.Command(name, parameters, steps): parameters must be an object');
     }
+    const cmd = new ctxObject();
+    cmd.name = toGoString(cmdName);
+    // What the script sees: a copy of the exported parameters.
+    cmd.parameters = vm.runInContext('(function (s) { return JSON.parse(s); })', context)(
+      JSON.stringify(toPlain(exported)));
     cmd.totalStepCount = toGoInt(totalStepCount);
-    commands.add(cmd);
+    commandParams.set(cmd, exported);
     return cmd;
   });
 
@@ -672,6 +675,7 @@ function loadScript(file, options = {}) {
     context,
     logs,
     tasks,
+    commandParams,
     ctxObject,
     ctxArray,
     get(name) {
@@ -774,7 +778,11 @@ function compile(file, submitted, options = {}) {
         name: String(task.name),
         type: String(task.type),
         priority: task.priority,
-        commands: Array.from(task.commands, (c) => ({ ...c })),
+        commands: Array.from(task.commands, (c) => ({
+          name: String(c.name),
+          parameters: loaded.commandParams.has(c) ? loaded.commandParams.get(c) : exportValue(c.parameters),
+          totalStepCount: toGoInt(c.totalStepCount),
+        })),
         dependencies: Array.from(task.dependencies),
       };
       added.push(snapshot);
@@ -829,7 +837,7 @@ function compile(file, submitted, options = {}) {
     type: ajt.name,
     priority: job.priority,
     status: 'under-construction',
-    created: created.toISOString(),
+    created: created.toISOString().replace('.000Z', 'Z'),
     settings: jsToPlainSettings(job.settings),
     metadata: jsToPlainSettings(job.metadata),
   };

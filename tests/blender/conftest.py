@@ -56,3 +56,56 @@ def tick_until(desk: ModuleType, condition, timeout: float = 10.0) -> None:  # t
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.01)
+
+
+sys.path.insert(0, str(ROOT / "tests"))
+from support import jobtypes as sample_jobtypes  # noqa: E402
+from support.stub_manager import StubManager, stub_manager_fixture  # noqa: E402
+
+stub = pytest.fixture(stub_manager_fixture)
+
+
+@pytest.fixture
+def clean_desk(desk: ModuleType) -> Iterator[ModuleType]:
+    """The add-on with no results in flight and an empty new file."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    desk.runtime.timer.bridge.drain(1.0)
+    desk.submitting.last_outcome = None
+    yield desk
+    # Let background work of this test finish so it cannot leak into the next one.
+    tick_until(desk, lambda: not desk.runtime.timer.bridge.pending(), timeout=30)
+
+
+@pytest.fixture
+def connected(clean_desk: ModuleType, stub: StubManager, prefs: object) -> ModuleType:
+    """The add-on pointed at a fresh stub Manager, with its info fetched."""
+    prefs.manager_url = stub.url  # type: ignore[attr-defined]
+    prefs.connect_timeout = 1.0  # type: ignore[attr-defined]
+    prefs.read_timeout = 3.0  # type: ignore[attr-defined]
+    refresh(clean_desk)
+    return clean_desk
+
+
+def refresh(desk: ModuleType) -> None:
+    assert bpy.ops.flamenco_desk.refresh_manager() == {"FINISHED"}
+    tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.state.REFRESH_KEY))
+    assert desk.state.info() is not None, desk.state.connection_line()
+
+
+def save_shot(path: Path, frame_start: int = 1, frame_end: int = 12) -> Path:
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end = frame_start, frame_end
+    if scene.camera is None:
+        cam = bpy.data.objects.new("ShotCam", bpy.data.cameras.new("ShotCam"))
+        scene.collection.objects.link(cam)
+        scene.camera = cam
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    return path
+
+
+def select_job_type(desk: ModuleType, name: str) -> object:
+    desk.props.scene_props(bpy.context.scene).job_type = name
+    grp = desk.jobtypes.registry.group(bpy.context.scene)
+    assert desk.jobtypes.registry.job_type().name == name
+    return grp

@@ -1,0 +1,146 @@
+"""The main thread never waits on the network: operators and timer ticks return while the
+Manager holds a request unanswered, refuses connections, or answers slowly."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import bpy
+import pytest
+
+from conftest import refresh, save_shot, select_job_type, tick_until
+
+# Far below every stall a test provokes (held until released, or 5 s): a call that returns
+# under this bound did not wait for the Manager.
+RETURNS_AT_ONCE = 0.5
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def ticks_stay_fast(desk: ModuleType, count: int = 20) -> float:
+    worst = 0.0
+    for _ in range(count):
+        _, took = timed(desk.runtime.timer.tick)
+        worst = max(worst, took)
+        time.sleep(0.005)
+    assert worst < RETURNS_AT_ONCE
+    return worst
+
+
+def test_connection_test_returns_while_manager_holds_the_request(clean_desk: ModuleType, stub: Any, prefs: Any) -> None:
+    desk = clean_desk
+    prefs.manager_url, prefs.read_timeout = stub.url, 30.0
+    stub.hold(r"^/api/v3/version$")
+
+    result, took = timed(bpy.ops.flamenco_desk.test_connection)
+    assert result == {"FINISHED"}
+    assert took < RETURNS_AT_ONCE
+    assert stub.wait_until_held(1)
+    ticks_stay_fast(desk)
+    assert stub.held_count() == 1, "the request must still be unanswered while Blender goes on"
+    assert "Contacting" in desk.state.connection_line().text
+
+    # A second click while the first is pending does not pile up requests.
+    bpy.ops.flamenco_desk.test_connection()
+    assert len(stub.requests_to(r"^/api/v3/version$")) == 1
+
+    stub.release()
+    tick_until(desk, lambda: desk.state.info() is not None)
+    assert "Stub Manager" in desk.state.connection_line().text
+
+
+def test_refused_connection_is_reported_without_blocking(clean_desk: ModuleType, stub: Any, prefs: Any) -> None:
+    desk = clean_desk
+    prefs.manager_url, prefs.connect_timeout = stub.url, 1.0
+    stub.refuse_connections()
+    result, took = timed(bpy.ops.flamenco_desk.refresh_manager)
+    assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
+    ticks_stay_fast(desk, 5)
+    tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.state.REFRESH_KEY), timeout=30)
+    line = desk.state.connection_line()
+    assert line.icon == "ERROR" and "not reachable" in line.text
+    stub.resume()
+    refresh(desk)
+    assert desk.state.connection_line().icon == "CHECKMARK"
+
+
+def test_slow_manager_answer_after_5s_does_not_block(clean_desk: ModuleType, stub: Any, prefs: Any) -> None:
+    desk = clean_desk
+    prefs.manager_url, prefs.read_timeout = stub.url, 10.0
+    stub.delay(r"^/api/v3/jobs/types$", 5.0)
+    started = time.monotonic()
+    result, took = timed(bpy.ops.flamenco_desk.refresh_manager)
+    assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
+    worst = 0.0
+    while desk.runtime.timer.bridge.busy(desk.state.REFRESH_KEY):
+        _, t = timed(desk.runtime.timer.tick)
+        worst = max(worst, t)
+        time.sleep(0.02)
+        assert time.monotonic() - started < 20
+    desk.runtime.timer.tick()
+    assert time.monotonic() - started >= 5.0, "the delay really happened"
+    assert worst < RETURNS_AT_ONCE
+    assert desk.state.info() is not None
+
+
+def test_submit_returns_while_manager_holds_the_submission(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+    desk = connected
+    save_shot(tmp_path / "artist" / "shot.blend")
+    grp = select_job_type(desk, "echo-sleep-test")
+    grp.message = "hello farm"
+    stub.hold(r"^/api/v3/jobs/check$")
+
+    result, took = timed(lambda: bpy.ops.flamenco_desk.submit_job(mode="ASYNC"))
+    assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
+    assert stub.wait_until_held(1)
+    ticks_stay_fast(desk)
+
+    # No double submission while the first is on its way.
+    assert not bpy.ops.flamenco_desk.submit_job.poll()
+    with pytest.raises(RuntimeError):
+        bpy.ops.flamenco_desk.submit_job(mode="ASYNC")
+
+    stub.release()
+    tick_until(desk, lambda: desk.submitting.last_outcome is not None)
+    assert desk.submitting.last_outcome.ok, desk.submitting.last_outcome.message
+    assert len(stub.jobs) == 1
+
+
+def test_submit_to_a_manager_that_went_away(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+    desk = connected
+    save_shot(tmp_path / "artist" / "shot.blend")
+    grp = select_job_type(desk, "echo-sleep-test")
+    grp.message = "hello"
+    stub.refuse_connections()
+    result, took = timed(lambda: bpy.ops.flamenco_desk.submit_job(mode="ASYNC"))
+    assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
+    ticks_stay_fast(desk, 5)
+    tick_until(desk, lambda: desk.submitting.last_outcome is not None, timeout=30)
+    outcome = desk.submitting.last_outcome
+    assert not outcome.ok
+    assert "Manager" in outcome.message
+    stub.resume()
+    assert stub.jobs == {}
+
+
+def test_timer_survives_a_failing_callback(clean_desk: ModuleType) -> None:
+    desk = clean_desk
+    seen: list[str] = []
+
+    def boom(_: object) -> None:
+        raise ValueError("broken callback")
+
+    desk.runtime.timer.bridge.run(lambda: 1, boom)
+    desk.runtime.timer.bridge.run(lambda: 2, lambda v: seen.append(f"ok {v}"))
+    tick_until(desk, lambda: bool(seen))
+    assert seen == ["ok 2"]
+    interval = desk.runtime.timer.tick()
+    assert isinstance(interval, float) and interval > 0
+    assert bpy.app.timers.is_registered(desk.runtime.timer.tick)
