@@ -1,0 +1,72 @@
+"""Flamenco Manager REST client (bpy-free; stdlib + requests only)."""
+
+from __future__ import annotations
+
+from .client import ManagerClient, normalise_base_url
+from .errors import (
+    EtagMismatch,
+    FlamencoError,
+    InvalidResponse,
+    ManagerHTTPError,
+    ManagerTimeout,
+    ManagerUnreachable,
+    NotFound,
+    ResponseLost,
+    UnsupportedFeature,
+)
+from .features import Features
+from .models import (
+    Command,
+    EvalInfo,
+    FarmStatus,
+    Job,
+    JobSetting,
+    JobStatus,
+    JobStorage,
+    JobType,
+    LastRendered,
+    ManagerVariable,
+    ManagerVersion,
+    SharedStorage,
+    SubmittedJob,
+    Task,
+    TaskStatus,
+    TaskSummary,
+    TaskWorker,
+    WorkerTag,
+    parse_version,
+)
+
+__all__ = [
+    "Command",
+    "EtagMismatch",
+    "EvalInfo",
+    "FarmStatus",
+    "Features",
+    "FlamencoError",
+    "InvalidResponse",
+    "Job",
+    "JobSetting",
+    "JobStatus",
+    "JobStorage",
+    "JobType",
+    "LastRendered",
+    "ManagerClient",
+    "ManagerHTTPError",
+    "ManagerTimeout",
+    "ManagerUnreachable",
+    "ManagerVariable",
+    "ManagerVersion",
+    "NotFound",
+    "ResponseLost",
+    "SharedStorage",
+    "SubmittedJob",
+    "Task",
+    "TaskStatus",
+    "TaskSummary",
+    "TaskWorker",
+    "UnsupportedFeature",
+    "WorkerTag",
+    "normalise_base_url",
+    "parse_version",
+]

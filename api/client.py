@@ -1,0 +1,478 @@
+"""Typed client for the Flamenco Manager REST API (/api/v3).
+
+One ``requests.Session`` per client; not meant to be shared between threads
+without outside locking (requests sessions aren't documented thread-safe).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import platform as _platform
+import re
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, TypeVar
+
+import requests
+from urllib3.exceptions import ProtocolError
+
+from .errors import (
+    FlamencoError,
+    InvalidResponse,
+    ManagerHTTPError,
+    ManagerTimeout,
+    ManagerUnreachable,
+    ResponseLost,
+)
+from .features import Features
+from .models import (
+    Job,
+    JobStatus,
+    JobType,
+    LastRendered,
+    ManagerVariable,
+    ManagerVersion,
+    SharedStorage,
+    SubmittedJob,
+    Task,
+    TaskStatus,
+    TaskSummary,
+    WorkerTag,
+)
+
+T = TypeVar("T")
+
+API = "/api/v3"
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# POST is never retried: a lost submit response must not create a second job.
+_IDEMPOTENT_METHODS = frozenset({"GET", "DELETE"})
+
+
+def normalise_base_url(url: str) -> str:
+    """Return "scheme://host[:port][/prefix]" or raise ValueError."""
+    text = url.strip() if isinstance(url, str) else ""
+    if not text:
+        raise ValueError("The Manager URL is empty; enter something like http://flamenco:8080")
+    if "://" not in text:
+        text = "http://" + text
+    parts = urllib.parse.urlsplit(text)
+    problem = ""
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        problem = "its port is not a number between 0 and 65535"
+    if parts.scheme not in ("http", "https"):
+        problem = "only http:// and https:// are supported"
+    elif not parts.hostname or re.search(r"[\s<>\"'{}|\\^`]", text):
+        problem = "it has no valid host name"
+    elif parts.query or parts.fragment:
+        problem = "it must not contain '?' or '#'"
+    if problem:
+        raise ValueError(f"{url!r} is not a valid Manager URL: {problem}")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _check_uuid(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _UUID_RE.match(value):
+        raise ValueError(f"{value!r} is not a valid {what} ID")
+    return value
+
+
+def _quote(segment: str) -> str:
+    return urllib.parse.quote(segment, safe="")
+
+
+def _exception_chain(exc: BaseException) -> Iterator[object]:
+    """Every nested cause urllib3/requests wrap around the OS error."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        if isinstance(item, BaseException):
+            todo.extend(item.args)
+            todo.extend(x for x in (item.__cause__, item.__context__) if x is not None)
+            reason = getattr(item, "reason", None)
+            if reason is not None:
+                todo.append(reason)
+
+
+def _unreachable_reason(exc: BaseException) -> str:
+    chain = list(_exception_chain(exc))
+    for kind, text in (
+        (socket.gaierror, "the host name could not be found"),
+        (ConnectionRefusedError, "the connection was refused (is the Manager running?)"),
+        (ConnectionResetError, "the connection was reset"),
+    ):
+        if any(isinstance(item, kind) for item in chain):
+            return text
+    return "the network connection failed"
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class ManagerClient:
+    """Thin typed client over one requests.Session; see api-notes for semantics."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        session: requests.Session | None = None,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        max_retry_wait: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = "flamenco-desk",
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._owns_session = session is None
+        self.session = session if session is not None else requests.Session()
+        self.max_retries = max(0, max_retries)
+        self.backoff = backoff
+        self.max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self.user_agent = user_agent
+        self.cancel = cancel
+        self._features: Features | None = None
+
+    # -- plumbing -----------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    def __enter__(self) -> ManagerClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ManagerClient({self.base_url!r})"
+
+    def _wait_before_retry(self, attempt: int, response: requests.Response | None) -> float:
+        advised = _retry_after(response)
+        wait = advised if advised is not None else self.backoff * (2**attempt)
+        return max(0.0, min(wait, self.max_retry_wait))
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def _attempt(
+        self, method: str, url: str, body: bytes | None, params: dict[str, str] | None, accept: str
+    ) -> requests.Response:
+        headers = {"Accept": accept, "User-Agent": self.user_agent}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            return self.session.request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=headers,
+                timeout=(self.connect_timeout, self.read_timeout),
+            )
+        except requests.ConnectTimeout as exc:
+            raise ManagerTimeout(self.base_url, "connect", self.connect_timeout) from exc
+        except requests.ReadTimeout as exc:
+            raise ManagerTimeout(self.base_url, "read", self.read_timeout) from exc
+        except requests.ConnectionError as exc:
+            # urllib3 reports a connection that broke after the request went
+            # out as ProtocolError; anything else never reached the Manager.
+            if any(isinstance(arg, ProtocolError) for arg in exc.args):
+                raise ResponseLost(self.base_url) from exc
+            raise ManagerUnreachable(self.base_url, _unreachable_reason(exc)) from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise ResponseLost(self.base_url) from exc
+        except requests.RequestException as exc:
+            raise ManagerUnreachable(self.base_url, str(exc)) from exc
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object = None,
+        params: dict[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+        accept: str = "application/json",
+    ) -> requests.Response:
+        url = self.base_url + path
+        data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
+        retryable = method in _IDEMPOTENT_METHODS
+        attempt = 0
+        while True:
+            response: requests.Response | None = None
+            try:
+                response = self._attempt(method, url, data, params, accept)
+                if response.status_code in expect:
+                    return response
+                if response.status_code < 400:
+                    raise InvalidResponse(f"unexpected HTTP status {response.status_code}", f"{method} {path}")
+                raise ManagerHTTPError.from_response(response.status_code, response.text, response.reason or "")
+            except (ManagerTimeout, ManagerUnreachable, ManagerHTTPError) as error:
+                transient = not isinstance(error, ManagerHTTPError) or error.status in _RETRY_STATUSES
+                if not (retryable and transient) or attempt >= self.max_retries or self._cancelled():
+                    raise
+                self._sleep(self._wait_before_retry(attempt, response))
+                if self._cancelled():
+                    raise
+                attempt += 1
+
+    def _get_json(self, path: str, *, expect: tuple[int, ...] = (200,)) -> tuple[int, Any]:
+        response = self._request("GET", path, expect=expect)
+        if response.status_code == 204:
+            return 204, None
+        return response.status_code, self._decode(response, f"GET {path}")
+
+    @staticmethod
+    def _decode(response: requests.Response, endpoint: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            snippet = " ".join(response.text.split())[:80]
+            raise InvalidResponse(f"the body is not valid JSON ({snippet!r})", endpoint) from None
+
+    @staticmethod
+    def _parse(endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
+        try:
+            return parse(data)
+        except InvalidResponse as exc:
+            raise InvalidResponse(exc.problem, endpoint) from None
+
+    def _list(self, endpoint: str, data: Any, key: str) -> list[Any]:
+        if not isinstance(data, dict):
+            raise InvalidResponse("the body is not a JSON object", endpoint)
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise InvalidResponse(f"the field '{key}' is not a list", endpoint)
+        return items
+
+    # -- meta ---------------------------------------------------------------
+
+    def version(self) -> ManagerVersion:
+        """GET /api/v3/version; also refreshes the cached features()."""
+        path = f"{API}/version"
+        _, data = self._get_json(path)
+        version = self._parse(f"GET {path}", ManagerVersion.from_json, data)
+        self._features = Features.from_version(version)
+        return version
+
+    def features(self) -> Features:
+        """Features of this Manager, from the first version() call."""
+        if self._features is None:
+            self.version()
+        assert self._features is not None
+        return self._features
+
+    def shared_storage(self, audience: str = "users", platform: str | None = None) -> SharedStorage:
+        """GET /api/v3/configuration/shared-storage/{audience}/{platform}."""
+        plat = platform or _platform.system().lower()
+        path = f"{API}/configuration/shared-storage/{_quote(audience)}/{_quote(plat)}"
+        _, data = self._get_json(path)
+        return self._parse(f"GET {path}", SharedStorage.from_json, data)
+
+    def variables(self, audience: str = "users", platform: str | None = None) -> dict[str, ManagerVariable]:
+        """GET /api/v3/configuration/variables/{audience}/{platform}: name → variable."""
+        plat = platform or _platform.system().lower()
+        path = f"{API}/configuration/variables/{_quote(audience)}/{_quote(plat)}"
+        _, data = self._get_json(path)
+        return self._parse(f"GET {path}", ManagerVariable.mapping_from_json, data)
+
+    def farm_status(self) -> str:
+        """GET /api/v3/status: a FarmStatus value ("idle", "active", …)."""
+        path = f"{API}/status"
+        _, data = self._get_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            raise InvalidResponse("the field 'status' is missing", f"GET {path}")
+        return str(data["status"])
+
+    # -- job types and tags ---------------------------------------------------
+
+    def job_types(self) -> list[JobType]:
+        """GET /api/v3/jobs/types (expensive on the Manager: cache the result)."""
+        path = f"{API}/jobs/types"
+        _, data = self._get_json(path)
+        items = self._list(f"GET {path}", data, "job_types")
+        return [self._parse(f"GET {path}", JobType.from_json, item) for item in items]
+
+    def job_type(self, name: str) -> JobType:
+        """GET /api/v3/jobs/type/{name}; NotFound for unknown types."""
+        path = f"{API}/jobs/type/{_quote(name)}"
+        _, data = self._get_json(path)
+        return self._parse(f"GET {path}", JobType.from_json, data)
+
+    def worker_tags(self) -> list[WorkerTag]:
+        """GET /api/v3/worker-mgt/tags."""
+        path = f"{API}/worker-mgt/tags"
+        _, data = self._get_json(path)
+        items = self._list(f"GET {path}", data, "tags")
+        return [self._parse(f"GET {path}", WorkerTag.from_json, item) for item in items]
+
+    # -- submission -----------------------------------------------------------
+
+    def check_job(self, job: SubmittedJob) -> None:
+        """POST /api/v3/jobs/check → 204: compiles the job without storing it."""
+        self._request("POST", f"{API}/jobs/check", body=job.to_json(), expect=(204,))
+
+    def submit_job(self, job: SubmittedJob) -> Job:
+        """POST /api/v3/jobs → 200 Job. Never retried: on ManagerTimeout the
+        job may exist anyway (look it up by metadata before resubmitting)."""
+        path = f"{API}/jobs"
+        response = self._request("POST", path, body=job.to_json())
+        return self._parse(f"POST {path}", Job.from_json, self._decode(response, f"POST {path}"))
+
+    # -- monitoring -------------------------------------------------------------
+
+    def jobs(self) -> list[Job]:
+        """GET /api/v3/jobs (Manager ≥ 3.6): every job, heavy on big farms."""
+        self.features().require("jobs_list")
+        path = f"{API}/jobs"
+        _, data = self._get_json(path)
+        items = self._list(f"GET {path}", data, "jobs")
+        return [self._parse(f"GET {path}", Job.from_json, item) for item in items]
+
+    def find_jobs_by_metadata(self, key: str, value: str) -> list[Job]:
+        """Jobs whose metadata[key] == value (filtered here; the Manager can't)."""
+        return [job for job in self.jobs() if job.metadata.get(key) == value]
+
+    def job(self, job_id: str) -> Job:
+        """GET /api/v3/jobs/{job_id}."""
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}"
+        _, data = self._get_json(path)
+        return self._parse(f"GET {path}", Job.from_json, data)
+
+    def job_tasks(self, job_id: str) -> list[TaskSummary]:
+        """GET /api/v3/jobs/{job_id}/tasks, sorted by index_in_job (the Manager
+        doesn't sort). An unknown job gives an empty list, not 404."""
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/tasks"
+        _, data = self._get_json(path)
+        items = self._list(f"GET {path}", data, "tasks")
+        tasks = [self._parse(f"GET {path}", TaskSummary.from_json, item) for item in items]
+        return sorted(tasks, key=lambda task: task.index_in_job)
+
+    def task(self, task_id: str) -> Task:
+        """GET /api/v3/tasks/{task_id}."""
+        path = f"{API}/tasks/{_check_uuid(task_id, 'task')}"
+        _, data = self._get_json(path)
+        return self._parse(f"GET {path}", Task.from_json, data)
+
+    def task_logtail(self, task_id: str) -> str | None:
+        """GET /api/v3/tasks/{task_id}/logtail: last ≤ 2 KiB, None without log."""
+        path = f"{API}/tasks/{_check_uuid(task_id, 'task')}/logtail"
+        response = self._request("GET", path, expect=(200, 204), accept="text/plain")
+        if response.status_code == 204:
+            return None
+        response.encoding = response.encoding or "utf-8"
+        return response.text
+
+    def job_last_rendered(self, job_id: str) -> LastRendered | None:
+        """GET /api/v3/jobs/{job_id}/last-rendered; None until an image exists."""
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/last-rendered"
+        status, data = self._get_json(path, expect=(200, 204))
+        if status == 204:
+            return None
+        return self._parse(f"GET {path}", LastRendered.from_json, data)
+
+    def fetch_bytes(self, url_path: str) -> bytes:
+        """GET a Manager-relative path such as /job-files/…/last-rendered.jpg.
+
+        A cache-buster is added because the Manager overwrites these files in place.
+        """
+        if not isinstance(url_path, str) or not url_path.startswith("/") or url_path.startswith("//"):
+            raise ValueError(f"{url_path!r} is not a path on the Manager")
+        params = {"t": str(int(time.time() * 1000))}
+        response = self._request("GET", url_path, params=params, accept="*/*")
+        return response.content
+
+    # -- control ------------------------------------------------------------------
+
+    def set_job_status(self, job_id: str, status: str, reason: str) -> None:
+        """POST /api/v3/jobs/{job_id}/setstatus → 204. Prefer cancel-requested,
+        pause-requested, requeueing (and queued for jobs submitted paused)."""
+        if status not in set(JobStatus):
+            raise ValueError(f"{status!r} is not a job status")
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/setstatus"
+        self._request("POST", path, body={"status": str(status), "reason": str(reason)}, expect=(204,))
+
+    def set_job_priority(self, job_id: str, priority: int) -> None:
+        """POST /api/v3/jobs/{job_id}/setpriority → 204 (0..100)."""
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 100:
+            raise ValueError(f"priority must be a whole number from 0 to 100, not {priority!r}")
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/setpriority"
+        self._request("POST", path, body={"priority": priority}, expect=(204,))
+
+    def set_job_tag(self, job_id: str, tag_id: str | None = None, tag_name: str | None = None) -> None:
+        """POST /api/v3/jobs/{job_id}/settag → 204 (Manager ≥ 3.8); no tag clears it."""
+        if tag_id is not None and tag_name is not None:
+            raise ValueError("give either a tag ID or a tag name, not both")
+        body: dict[str, str] = {}
+        if tag_id is not None:
+            body["id"] = _check_uuid(tag_id, "worker tag")
+        elif tag_name is not None:
+            body["name"] = tag_name
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/settag"
+        self.features().require("settag")
+        self._request("POST", path, body=body, expect=(204,))
+
+    def delete_job(self, job_id: str) -> None:
+        """DELETE /api/v3/jobs/{job_id} → 204; the Manager deletes in the
+        background and doesn't cancel first. Retried on 503 (busy database)."""
+        self._request("DELETE", f"{API}/jobs/{_check_uuid(job_id, 'job')}", expect=(204,))
+
+    def what_would_delete_do(self, job_id: str) -> bool:
+        """GET /api/v3/jobs/{job_id}/what-would-delete-do: True if deleting
+        also removes the job's Shaman checkout."""
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/what-would-delete-do"
+        _, data = self._get_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("shaman_checkout"), bool):
+            raise InvalidResponse("the field 'shaman_checkout' is missing or not true/false", f"GET {path}")
+        return bool(data["shaman_checkout"])
+
+    def set_task_status(self, task_id: str, status: str, reason: str) -> None:
+        """POST /api/v3/tasks/{task_id}/setstatus → 204."""
+        if status not in set(TaskStatus):
+            raise ValueError(f"{status!r} is not a task status")
+        path = f"{API}/tasks/{_check_uuid(task_id, 'task')}/setstatus"
+        self._request("POST", path, body={"status": str(status), "reason": str(reason)}, expect=(204,))
+
+
+__all__ = ["ManagerClient", "normalise_base_url", "FlamencoError"]

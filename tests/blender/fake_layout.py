@@ -1,0 +1,55 @@
+"""A stand-in for bpy.types.UILayout that records what a draw function shows.
+
+Panels cannot be drawn without a window; their draw functions only call layout methods,
+so recording those calls tests what the artist would see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FakeLayout:
+    def __init__(self, log: list[tuple[str, Any]] | None = None) -> None:
+        self.log: list[tuple[str, Any]] = log if log is not None else []
+        self.enabled = True
+        self.alert = False
+
+    def _child(self, *_a: Any, **_k: Any) -> "FakeLayout":
+        child = FakeLayout(self.log)
+        child.enabled = self.enabled
+        return child
+
+    row = column = box = split = column_flow = grid_flow = _child
+
+    def prop(self, data: Any, attr: str, **kwargs: Any) -> None:
+        self.log.append(("prop", (attr, self.enabled, kwargs.get("icon"))))
+
+    def label(self, text: str = "", **kwargs: Any) -> None:
+        self.log.append(("label", text))
+
+    def operator(self, idname: str, **kwargs: Any) -> Any:
+        record: dict[str, Any] = {}
+        self.log.append(("operator", (idname, record)))
+
+        class _Props:
+            def __setattr__(self, key: str, value: Any) -> None:
+                record[key] = value
+
+        return _Props()
+
+    def separator(self, **_k: Any) -> None:
+        pass
+
+    # Queries used by tests.
+    def props(self) -> list[str]:
+        return [entry[1][0] for entry in self.log if entry[0] == "prop"]
+
+    def prop_enabled(self, attr: str) -> bool:
+        return next(entry[1][1] for entry in self.log if entry[0] == "prop" and entry[1][0] == attr)
+
+    def labels(self) -> list[str]:
+        return [entry[1] for entry in self.log if entry[0] == "label"]
+
+    def operators(self) -> list[tuple[str, dict[str, Any]]]:
+        return [entry[1] for entry in self.log if entry[0] == "operator"]
