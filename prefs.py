@@ -1,6 +1,9 @@
-"""Add-on preferences: where the Manager is and how long to wait for it."""
+"""Add-on preferences: where the Manager is and how long to wait for it.
 
-from __future__ import annotations
+No `from __future__ import annotations` in modules declaring bpy properties: Blender
+reads the annotations itself, and string annotations would lose this module's names.
+"""
+
 
 import bpy
 from bpy.props import BoolProperty, FloatProperty, StringProperty

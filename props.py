@@ -1,6 +1,5 @@
 """Per-scene properties saved in the .blend: chosen job type, job options, submitted jobs."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Any

@@ -43,25 +43,24 @@ last_outcome: Optional[Outcome] = None
 progress_line: Optional[str] = None
 
 
-def _staging_dir(submission_id: str) -> Path:
-    return state.cache_dir() / "staging" / submission_id
-
-
-def _farm_copy_of_unsaved(blend: Path, storage_location: str, submission_id: str) -> Path:
+def _farm_copy_of_unsaved(blend: Path, storage_location: str) -> tuple[Path, bool]:
     """Save the current state as a new file for the farm; the artist's file is untouched.
 
     Next to the original when that is on shared storage (relative paths keep working),
-    otherwise in our own staging folder, from where it is copied to shared storage.
+    otherwise in our own staging folder, from where it is copied to shared storage (and
+    then removed: the second value says the copy is temporary).
     """
-    if storage.is_under(blend, storage_location):
-        target = blend.with_name(f"{blend.stem}.flamenco-{submission_id[:8]}.blend")
-    else:
-        target = _staging_dir(submission_id) / blend.name
+    token = uuid.uuid4().hex[:8]  # per attempt: a retry never meets an earlier copy
+    temporary = not storage.is_under(blend, storage_location)
+    if temporary:
+        target = state.cache_dir() / "staging" / token / blend.name
         target.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        target = blend.with_name(f"{blend.stem}.flamenco-{token}.blend")
     if target.exists():
         raise PrepareError(f"Refusing to overwrite {target}")
     bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, check_existing=False)
-    return target
+    return target, temporary
 
 
 def blend_is_dirty() -> bool:
@@ -91,9 +90,9 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
 
     submission_id = sp.pending_submission_id or str(uuid.uuid4())
     original = Path(bpy.data.filepath)
-    blend = original
+    blend, temporary = original, False
     if blend_is_dirty():
-        blend = _farm_copy_of_unsaved(original, info.storage.location, submission_id)
+        blend, temporary = _farm_copy_of_unsaved(original, info.storage.location)
 
     name = props.job_name(scene)
     metadata = {
@@ -125,6 +124,7 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
         lookup_first=bool(sp.pending_submission_id),
         can_list_jobs=info.features.jobs_list,
         old_job_type=jt,
+        source_is_temporary=temporary,
     )
 
 

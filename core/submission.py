@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -58,6 +59,8 @@ class SubmissionRequest:
     lookup_first: bool = False
     can_list_jobs: bool = True
     old_job_type: Optional[models.JobType] = None
+    # The source is our own staging copy of unsaved changes: removed once submitted.
+    source_is_temporary: bool = False
 
 
 @dataclass
@@ -79,6 +82,14 @@ def _find_existing(client: ManagerClient, request: SubmissionRequest) -> Optiona
 
 
 def run(client: ManagerClient, request: SubmissionRequest, progress: Progress = lambda _: None) -> SubmissionResult:
+    try:
+        return _run(client, request, progress)
+    finally:
+        if request.source_is_temporary:
+            shutil.rmtree(request.blend_source.parent, ignore_errors=True)
+
+
+def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress) -> SubmissionResult:
     if request.lookup_first:
         progress("Looking for the earlier submission")
         try:

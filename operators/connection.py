@@ -1,6 +1,5 @@
 """Test the connection and refresh what the Manager offers (both in the background)."""
 
-from __future__ import annotations
 
 import bpy
 

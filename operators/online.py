@@ -1,6 +1,5 @@
 """The one place that respects Blender's Online Access setting."""
 
-from __future__ import annotations
 
 import bpy
 

@@ -1,6 +1,5 @@
 """Operators acting on the job-type settings (no network)."""
 
-from __future__ import annotations
 
 import bpy
 from bpy.props import StringProperty

@@ -1,7 +1,6 @@
 """One-click submission. The operator returns at once; the network part runs in the
 background (or, in `blender -b`, the operator waits for it so scripts get a result)."""
 
-from __future__ import annotations
 
 import os
 import sys

@@ -12,11 +12,13 @@ import pytest
 
 import bpy  # after tests/conftest.py pointed Blender's user folders at a temp dir
 
-ROOT = Path(__file__).resolve().parents[2]
+from blender_helpers import MODULE, ROOT, refresh, tick_until
+
 sys.path.insert(0, str(ROOT / "tools"))
 import build_extension  # noqa: E402
+from support.stub_manager import StubManager, stub_manager_fixture  # noqa: E402
 
-MODULE = "bl_ext.user_default.flamenco_desk"
+stub = pytest.fixture(stub_manager_fixture)
 
 
 @pytest.fixture(scope="session")
@@ -45,26 +47,6 @@ def prefs(desk: ModuleType) -> Iterator[object]:
     p.manager_url, p.connect_timeout, p.read_timeout = saved
 
 
-def tick_until(desk: ModuleType, condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Call the add-on's timer callback (timers do not tick in the bpy module) until
-    `condition()` holds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        desk.runtime.timer.tick()
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
-
-
-sys.path.insert(0, str(ROOT / "tests"))
-from support import jobtypes as sample_jobtypes  # noqa: E402
-from support.stub_manager import StubManager, stub_manager_fixture  # noqa: E402
-
-stub = pytest.fixture(stub_manager_fixture)
-
-
 @pytest.fixture
 def clean_desk(desk: ModuleType) -> Iterator[ModuleType]:
     """The add-on with no results in flight and an empty new file."""
@@ -84,28 +66,3 @@ def connected(clean_desk: ModuleType, stub: StubManager, prefs: object) -> Modul
     prefs.read_timeout = 3.0  # type: ignore[attr-defined]
     refresh(clean_desk)
     return clean_desk
-
-
-def refresh(desk: ModuleType) -> None:
-    assert bpy.ops.flamenco_desk.refresh_manager() == {"FINISHED"}
-    tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.state.REFRESH_KEY))
-    assert desk.state.info() is not None, desk.state.connection_line()
-
-
-def save_shot(path: Path, frame_start: int = 1, frame_end: int = 12) -> Path:
-    scene = bpy.context.scene
-    scene.frame_start, scene.frame_end = frame_start, frame_end
-    if scene.camera is None:
-        cam = bpy.data.objects.new("ShotCam", bpy.data.cameras.new("ShotCam"))
-        scene.collection.objects.link(cam)
-        scene.camera = cam
-    path.parent.mkdir(parents=True, exist_ok=True)
-    bpy.ops.wm.save_as_mainfile(filepath=str(path))
-    return path
-
-
-def select_job_type(desk: ModuleType, name: str) -> object:
-    desk.props.scene_props(bpy.context.scene).job_type = name
-    grp = desk.jobtypes.registry.group(bpy.context.scene)
-    assert desk.jobtypes.registry.job_type().name == name
-    return grp

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import bpy
 import pytest
 
-from conftest import refresh, save_shot, select_job_type, tick_until
+from blender_helpers import refresh, save_shot, select_job_type, tick_until
 
 # Far below every stall a test provokes (held until released, or 5 s): a call that returns
 # under this bound did not wait for the Manager.

@@ -8,7 +8,7 @@ from typing import Any
 
 import bpy
 
-from conftest import refresh, sample_jobtypes, save_shot, select_job_type, tick_until
+from blender_helpers import refresh, sample_jobtypes, save_shot, select_job_type, tick_until
 from fake_layout import FakeLayout
 
 

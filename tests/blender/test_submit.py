@@ -11,7 +11,7 @@ from typing import Any
 import bpy
 import pytest
 
-from conftest import refresh, save_shot, select_job_type, tick_until
+from blender_helpers import refresh, save_shot, select_job_type, tick_until
 
 
 def digest(path: Path) -> str:
@@ -133,7 +133,7 @@ def test_outdated_job_type_412_refreshes_and_says_what_changed(connected: Module
     grp.message = "keep me"
     old_etag = desk.jobtypes.registry.job_type().etag
 
-    from conftest import sample_jobtypes
+    from blender_helpers import sample_jobtypes
 
     changed = sample_jobtypes.fresh(sample_jobtypes.ECHO_SLEEP_TEST)
     changed[0]["settings"].append({"key": "volume", "type": "int32", "default": 11})

@@ -1,0 +1,54 @@
+"""Helpers for tests in real Blender (a plain module: `conftest` names clash across folders)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import bpy
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+from support import jobtypes as sample_jobtypes  # noqa: E402,F401
+
+MODULE = "bl_ext.user_default.flamenco_desk"
+
+
+def tick_until(desk: ModuleType, condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Call the add-on's timer callback (timers do not tick in the bpy module) until
+    `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        desk.runtime.timer.tick()
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)
+
+
+def refresh(desk: ModuleType) -> None:
+    assert bpy.ops.flamenco_desk.refresh_manager() == {"FINISHED"}
+    tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.state.REFRESH_KEY))
+    assert desk.state.info() is not None, desk.state.connection_line()
+
+
+def save_shot(path: Path, frame_start: int = 1, frame_end: int = 12) -> Path:
+    scene = bpy.context.scene
+    scene.frame_start, scene.frame_end = frame_start, frame_end
+    if scene.camera is None:
+        cam = bpy.data.objects.new("ShotCam", bpy.data.cameras.new("ShotCam"))
+        scene.collection.objects.link(cam)
+        scene.camera = cam
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    return path
+
+
+def select_job_type(desk: ModuleType, name: str) -> Any:
+    desk.props.scene_props(bpy.context.scene).job_type = name
+    grp = desk.jobtypes.registry.group(bpy.context.scene)
+    assert desk.jobtypes.registry.job_type().name == name
+    return grp
