@@ -8,7 +8,7 @@ from __future__ import annotations
 import bpy
 from bpy.app.handlers import persistent
 
-from . import operators, panels, prefs, props, state
+from . import operators, panels, prefs, props, state, watching
 from .jobtypes import registry
 from .runtime import timer
 
@@ -29,6 +29,8 @@ def register() -> None:
     for cls in _classes:
         bpy.utils.register_class(cls)
     props.register()
+    panels.register()
+    watching.register()
     state.info_listeners.append(_on_info)
     bpy.app.handlers.load_post.append(_on_load_post)
     timer.register()
@@ -38,6 +40,8 @@ def unregister() -> None:
     timer.unregister()
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
+    watching.unregister()
+    panels.unregister()
     state.reset()
     registry.unregister()
     props.unregister()

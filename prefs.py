@@ -32,9 +32,15 @@ class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
         description="Seconds to wait for the Manager's answer (compiling a job can take a while)",
         default=20.0, min=0.5, max=600.0, unit="TIME_ABSOLUTE",
     )
-    submit_paused_default: BoolProperty(  # type: ignore[valid-type]
-        name="Submit Paused by Default",
-        description="New scenes start with 'Submit Paused' turned on",
+
+    desktop_notifications: BoolProperty(  # type: ignore[valid-type]
+        name="Desktop Notifications",
+        description="Also tell the desktop when a watched job completes or fails (where a notifier exists)",
+        default=False,
+    )
+    notification_sound: BoolProperty(  # type: ignore[valid-type]
+        name="Notification Sound",
+        description="Play a short sound when a watched job completes or fails",
         default=False,
     )
 
@@ -49,7 +55,9 @@ class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
         col = layout.column(align=True)
         col.prop(self, "connect_timeout")
         col.prop(self, "read_timeout")
-        layout.prop(self, "submit_paused_default")
+        col = layout.column(heading="When a watched job ends")
+        col.prop(self, "desktop_notifications")
+        col.prop(self, "notification_sound")
         if not bpy.app.online_access:
             layout.label(text="Blender's Online Access is off: Flamenco Desk cannot reach the Manager", icon="ERROR")
 

@@ -131,14 +131,39 @@ def sync_settings(scene: bpy.types.Scene | None) -> None:
     registry.use(jt, scene)
 
 
-classes = (FLAMENCO_DESK_PG_job_ref, FLAMENCO_DESK_PG_scene)
+class FLAMENCO_DESK_PG_ui(bpy.types.PropertyGroup):
+    """How the job list is shown (per session, not saved in files)."""
+
+    list_scope: EnumProperty(  # type: ignore[valid-type]
+        name="Jobs",
+        items=[("FILE", "This File", "Jobs submitted from this file"), ("ALL", "All Jobs", "Every job on the Manager")],
+        default="FILE",
+    )
+    status_filter: EnumProperty(  # type: ignore[valid-type]
+        name="Status",
+        items=[("ALL", "Any Status", ""), ("RUNNING", "Running", "Queued, active or paused"),
+               ("COMPLETED", "Completed", ""), ("FAILED", "Failed / Canceled", "")],
+        default="ALL",
+    )
+    sort_by: EnumProperty(  # type: ignore[valid-type]
+        name="Sort",
+        items=[("UPDATED", "Last Updated", ""), ("CREATED", "Newest", ""), ("NAME", "Name", ""),
+               ("PRIORITY", "Priority", ""), ("STATUS", "Status", "")],
+        default="UPDATED",
+    )
+
+
+classes = (FLAMENCO_DESK_PG_job_ref, FLAMENCO_DESK_PG_scene, FLAMENCO_DESK_PG_ui)
 
 
 def register() -> None:
     bpy.types.Scene.flamenco_desk = PointerProperty(type=FLAMENCO_DESK_PG_scene)  # type: ignore[attr-defined]
+    bpy.types.WindowManager.flamenco_desk_ui = PointerProperty(type=FLAMENCO_DESK_PG_ui)  # type: ignore[attr-defined]
 
 
 def unregister() -> None:
     if hasattr(bpy.types.Scene, "flamenco_desk"):
         del bpy.types.Scene.flamenco_desk  # type: ignore[attr-defined]
+    if hasattr(bpy.types.WindowManager, "flamenco_desk_ui"):
+        del bpy.types.WindowManager.flamenco_desk_ui  # type: ignore[attr-defined]
     _enum_cache.clear()

@@ -40,6 +40,8 @@ _cache_loaded_for: Optional[str] = None
 _connection: Optional[StatusLine] = None
 # Listeners called (main thread) after Manager info changed, e.g. to rebuild settings.
 info_listeners: list[Callable[[ManagerInfo], None]] = []
+# Listeners called when the Manager URL changes (what we knew is about another farm).
+url_listeners: list[Callable[[], None]] = []
 
 
 def _prefs() -> object:
@@ -98,6 +100,8 @@ def _set_info(new: ManagerInfo) -> None:
 def manager_url_changed() -> None:
     global _connection
     _connection = None
+    for listener in list(url_listeners):
+        listener()
     redraw()
 
 
@@ -169,6 +173,7 @@ def reset() -> None:
         _client.close()
     _client = _client_key = _info = _cache_loaded_for = _connection = None
     info_listeners.clear()
+    url_listeners.clear()
 
 
 def replace_job_type(fresh: object, name: Optional[str]) -> None:
@@ -183,7 +188,7 @@ def replace_job_type(fresh: object, name: Optional[str]) -> None:
         job_types[fresh.name] = fresh
     else:
         job_types.pop(name, None)
-    updated = ManagerInfo(current.url, current.version, current.storage, job_types, current.tags)
+    updated = ManagerInfo(current.url, current.version, current.storage, job_types, current.tags, current.variables)
     _set_info(updated)
     directory = cache_dir()
     timer.run(lambda: manager_info.save(updated, directory))

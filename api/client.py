@@ -247,7 +247,9 @@ class ManagerClient:
                     return response
                 if response.status_code < 400:
                     raise InvalidResponse(f"unexpected HTTP status {response.status_code}", f"{method} {path}")
-                raise ManagerHTTPError.from_response(response.status_code, response.text, response.reason or "")
+                http_error = ManagerHTTPError.from_response(response.status_code, response.text, response.reason or "")
+                http_error.retry_after = _retry_after(response)
+                raise http_error
             except (ManagerTimeout, ManagerUnreachable, ManagerHTTPError) as error:
                 transient = not isinstance(error, ManagerHTTPError) or error.status in _RETRY_STATUSES
                 if not (retryable and transient) or attempt >= self.max_retries or self._cancelled():
@@ -295,6 +297,11 @@ class ManagerClient:
         version = self._parse(f"GET {path}", ManagerVersion.from_json, data)
         self._features = Features.from_version(version)
         return version
+
+    def use_features(self, features: Features) -> None:
+        """Use features learnt elsewhere (e.g. an earlier version() of another client), so
+        the next call does not first ask for the version again."""
+        self._features = features
 
     def features(self) -> Features:
         """Features of this Manager, from the first version() call."""

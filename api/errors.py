@@ -88,6 +88,9 @@ class ManagerHTTPError(FlamencoError):
         self.message = message
         self.code = code
         self.body = body
+        # Seconds the Manager asked us to wait (Retry-After), for callers that schedule
+        # their own retries (the monitor polls without the client's inline retries).
+        self.retry_after: float | None = None
         super().__init__(self._describe())
 
     def _describe(self) -> str:

@@ -37,6 +37,8 @@ class ManagerInfo:
     storage: models.SharedStorage
     job_types: dict[str, models.JobType]
     tags: list[models.WorkerTag]
+    # Variables for this platform (users' side), to turn stored `{var}` paths back into ours.
+    variables: dict[str, str] = field(default_factory=dict)
     fetched_at: float = field(default_factory=time.time)
 
     @property
@@ -56,6 +58,7 @@ class ManagerInfo:
                 "shamanEnabled": self.storage.shaman_enabled,
             },
             "job_types": [jt.raw for jt in self.job_types.values()],
+            "variables": self.variables,
             "tags": [
                 {k: v for k, v in {"id": t.id, "name": t.name, "description": t.description}.items() if v is not None}
                 for t in self.tags
@@ -73,6 +76,7 @@ class ManagerInfo:
             storage=models.SharedStorage.from_json(data["storage"]),
             job_types={jt.name: jt for jt in job_types},
             tags=[models.WorkerTag.from_json(t) for t in data["tags"]],
+            variables={str(k): str(v) for k, v in data.get("variables", {}).items()},
             fetched_at=float(data.get("fetched_at", 0.0)),
         )
 
@@ -83,12 +87,14 @@ def fetch(client: ManagerClient) -> ManagerInfo:
     storage = client.shared_storage("users", client_platform())
     job_types = client.job_types()
     tags = client.worker_tags()
+    variables = {name: var.value for name, var in client.variables("users", client_platform()).items()}
     return ManagerInfo(
         url=client.base_url,
         version=version,
         storage=storage,
         job_types={jt.name: jt for jt in job_types},
         tags=list(tags),
+        variables=variables,
     )
 
 

@@ -1,5 +1,5 @@
 """Operators. Every one that talks to the Manager derives from `online.OnlineOperator`."""
 
-from . import connection, settings, submit
+from . import connection, jobs, results, settings, submit
 
-classes = (*connection.classes, *settings.classes, *submit.classes)
+classes = (*connection.classes, *settings.classes, *submit.classes, *jobs.classes, *results.classes)

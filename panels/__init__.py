@@ -1,10 +1,10 @@
-"""Panels: Output Properties and the 3D Viewport sidebar tab "Flamenco"."""
+"""Panels: Output Properties, the 3D Viewport sidebar tab "Flamenco", the status bar."""
 
 from __future__ import annotations
 
 import bpy
 
-from . import submit_ui
+from . import jobs_ui, submit_ui
 
 
 class FLAMENCO_DESK_PT_output(bpy.types.Panel):
@@ -16,6 +16,7 @@ class FLAMENCO_DESK_PT_output(bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         submit_ui.draw(self.layout, context)
+        jobs_ui.draw_latest_file_job(self.layout)
 
 
 class FLAMENCO_DESK_PT_sidebar(bpy.types.Panel):
@@ -29,4 +30,34 @@ class FLAMENCO_DESK_PT_sidebar(bpy.types.Panel):
         submit_ui.draw(self.layout, context)
 
 
-classes = (FLAMENCO_DESK_PT_output, FLAMENCO_DESK_PT_sidebar)
+class FLAMENCO_DESK_PT_jobs(bpy.types.Panel):
+    bl_label = "Jobs"
+    bl_idname = "FLAMENCO_DESK_PT_jobs"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Flamenco"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        jobs_ui.draw_job_list(self.layout, context)
+
+
+class FLAMENCO_DESK_PT_job(bpy.types.Panel):
+    bl_label = "Job"
+    bl_idname = "FLAMENCO_DESK_PT_job"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Flamenco"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        jobs_ui.draw_open_job(self.layout, context)
+
+
+classes = (FLAMENCO_DESK_PT_output, FLAMENCO_DESK_PT_sidebar, FLAMENCO_DESK_PT_jobs, FLAMENCO_DESK_PT_job)
+
+
+def register() -> None:
+    bpy.types.STATUSBAR_HT_header.append(jobs_ui.draw_statusbar)
+
+
+def unregister() -> None:
+    bpy.types.STATUSBAR_HT_header.remove(jobs_ui.draw_statusbar)

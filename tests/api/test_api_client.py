@@ -315,7 +315,9 @@ def test_set_job_status_requeue_and_pause(client: ManagerClient, stub: StubManag
     client.set_job_status(job.id, "pause-requested", "lunch")
     assert client.job(job.id).status == "pause-requested"  # active task runs on
     stub.advance(job.id, 5)
-    assert client.job(job.id).status == "pause-requested"  # paused tasks don't advance
+    # The running task finishes, no new one starts, and the job settles as paused.
+    assert client.job(job.id).status == "paused"
+    assert [t.status for t in client.job_tasks(job.id)].count("active") == 0
     client.set_job_status(job.id, "requeueing", "back")
     assert client.job(job.id).status == "queued"
 

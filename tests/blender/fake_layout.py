@@ -41,6 +41,15 @@ class FakeLayout:
     def separator(self, **_k: Any) -> None:
         pass
 
+    def progress(self, factor: float = 0.0, type: str = "BAR", text: str = "") -> None:  # noqa: A002
+        self.log.append(("progress", (factor, text)))
+
+    def template_icon(self, icon_value: int = 0, scale: float = 1.0) -> None:
+        self.log.append(("icon", icon_value))
+
+    def progresses(self) -> list[tuple[float, str]]:
+        return [entry[1] for entry in self.log if entry[0] == "progress"]
+
     # Queries used by tests.
     def props(self) -> list[str]:
         return [entry[1][0] for entry in self.log if entry[0] == "prop"]

@@ -2,8 +2,9 @@
 submits and prints the job id, or fails with a clear message and a non-zero exit.
 
 The bpy module has no `blender` executable, so a fresh Python process plays Blender: it
-loads the saved preferences (as Blender does at start-up, with the add-on enabled there),
-opens the file and runs exactly the expression above.
+does what Blender's start-up does for an installed, enabled add-on (enable it, apply the
+saved preferences; `wm.read_userpref` itself crashes the 4.2 bpy module), opens the file
+and runs exactly the expression above.
 """
 
 from __future__ import annotations
@@ -31,24 +32,24 @@ def run_python(user_dir: Path, code: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def blender_user(tmp_path: Path, extension_zip: Path, stub: Any) -> Path:
-    """A Blender user folder with Flamenco Desk installed, enabled and pointed at the stub."""
+    """A Blender user folder with Flamenco Desk installed from its zip."""
     user = tmp_path / "blender-user"
     user.mkdir()
     setup = run_python(user, textwrap.dedent(f"""
         import bpy
-        bpy.context.preferences.system.use_online_access = True
         bpy.ops.extensions.package_install_files(filepath={str(extension_zip)!r}, repo="user_default", enable_on_install=True)
-        bpy.context.preferences.addons[{MODULE!r}].preferences.manager_url = {stub.url!r}
-        bpy.ops.wm.save_userpref()
     """))
     assert setup.returncode == 0, setup.stderr
     return user
 
 
-def blender_b(user: Path, blend: Path) -> subprocess.CompletedProcess[str]:
+def blender_b(user: Path, blend: Path, manager_url: str) -> subprocess.CompletedProcess[str]:
     return run_python(user, textwrap.dedent(f"""
         import bpy
-        bpy.ops.wm.read_userpref()
+        # Blender's start-up: saved preferences, enabled add-ons.
+        bpy.context.preferences.system.use_online_access = True
+        bpy.ops.preferences.addon_enable(module={MODULE!r})
+        bpy.context.preferences.addons[{MODULE!r}].preferences.manager_url = {manager_url!r}
         bpy.ops.wm.open_mainfile(filepath={str(blend)!r})
         {EXPR}
     """))
@@ -59,7 +60,7 @@ def test_headless_submit_prints_the_job_id(connected: ModuleType, stub: Any, ble
     select_job_type(connected, "echo-sleep-test").message = "from a script"
     bpy.ops.wm.save_mainfile()
 
-    proc = blender_b(blender_user, shot)
+    proc = blender_b(blender_user, shot, stub.url)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (job,) = stub.jobs.values()
     assert f"FLAMENCO_DESK_JOB_ID={job.id}" in proc.stdout
@@ -72,7 +73,7 @@ def test_headless_failure_is_clear_and_exits_non_zero(connected: ModuleType, stu
     select_job_type(connected, "echo-sleep-test")  # required "message" left empty
     bpy.ops.wm.save_mainfile()
 
-    proc = blender_b(blender_user, shot)
+    proc = blender_b(blender_user, shot, stub.url)
     assert proc.returncode != 0
     assert 'Setting "Message" is required' in proc.stderr
     assert stub.jobs == {}

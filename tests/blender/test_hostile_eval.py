@@ -62,7 +62,7 @@ def test_hostile_expressions_are_refused_and_have_no_effect(connected: ModuleTyp
     # refused at submit, each named.
     for key in keys:
         assert at_load[key] or f'"{key}"' in message, f"{key} was not refused"
-    assert stub.requests_to(r"^/api/v3/jobs(/check)?$") == []
+    assert stub.requests_to(r"^/api/v3/jobs(/check)?$", method="POST") == []
 
     # No effect anywhere: Blender still runs, no file written, data unchanged.
     assert not Path("/tmp/flamenco-desk-pwned").exists()

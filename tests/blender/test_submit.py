@@ -94,7 +94,7 @@ def test_unsaved_file_is_refused_with_a_message(connected: ModuleType, stub: Any
     select_job_type(desk, "echo-sleep-test")
     with pytest.raises(RuntimeError, match="Save the file first"):
         bpy.ops.flamenco_desk.submit_job(mode="ASYNC")
-    assert stub.requests_to(r"^/api/v3/jobs(/check)?$") == []
+    assert stub.requests_to(r"^/api/v3/jobs(/check)?$", method="POST") == []
 
 
 def test_required_setting_and_bad_frames_are_caught_locally(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_required_setting_and_bad_frames_are_caught_locally(connected: ModuleTyp
     grp.frames = "10-1"
     with pytest.raises(RuntimeError, match="runs backwards"):
         bpy.ops.flamenco_desk.submit_job(mode="ASYNC")
-    assert stub.requests_to(r"^/api/v3/jobs(/check)?$") == []
+    assert stub.requests_to(r"^/api/v3/jobs(/check)?$", method="POST") == []
 
 
 def test_manager_compile_error_is_shown_as_is(connected: ModuleType, stub: Any, tmp_path: Path) -> None:

@@ -1149,12 +1149,13 @@ class StubManager:
         with self._state_lock:
             job = self.jobs[job_id]
             for _ in range(steps):
-                if job.status not in ("queued", "active") or job.delete_requested_at is not None:
+                # Pausing lets running tasks finish (api-notes §2.1) but starts no new ones.
+                if job.status not in ("queued", "active", "pause-requested") or job.delete_requested_at is not None:
                     break
                 tasks = self._job_tasks(job)
-                task = next((t for t in tasks if t.status == "active"), None) or next(
-                    (t for t in tasks if t.status in ("queued", "soft-failed")), None
-                )
+                task = next((t for t in tasks if t.status == "active"), None)
+                if task is None and job.status != "pause-requested":
+                    task = next((t for t in tasks if t.status in ("queued", "soft-failed")), None)
                 if task is None:
                     break
                 stamp = now()

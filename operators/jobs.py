@@ -1,0 +1,237 @@
+"""Steering jobs: open one, pause / resume / cancel / requeue, priority, worker tag, delete.
+
+Every action is offered only from the job states where it makes sense (core.job_actions)
+and runs in the background; the Manager's answer comes back as a message.
+"""
+
+from typing import Any, Callable, Optional
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
+
+from .. import props, state, watching
+from ..core import job_actions
+from ..runtime import timer
+from .online import OnlineOperator
+
+ACTION_KEY = "job-action"
+
+
+class ActionFeedback:
+    """The last action's result, shown in the job panel."""
+
+    text: str = ""
+    icon: str = "NONE"
+    delete_prompt: Optional[tuple[str, str]] = None  # (job id, what deleting will do)
+
+
+feedback = ActionFeedback()
+
+
+def _job(job_id: str) -> Any:
+    return watching.monitor.jobs.get(job_id) or (
+        watching.monitor.open_job if watching.monitor.open_job_id == job_id else None
+    )
+
+
+def _run_action(description: str, work: Callable[[], object], on_ok: Optional[Callable[[object], None]] = None) -> None:
+    def ok(value: object) -> None:
+        feedback.text, feedback.icon = f"{description}: done", "CHECKMARK"
+        if on_ok:
+            on_ok(value)
+        watching.monitor.poll_soon()
+        state.redraw()
+
+    def failed(ex: BaseException) -> None:
+        feedback.text, feedback.icon = f"{description} failed: {state.describe_error(ex)}", "ERROR"
+        print(f"Flamenco Desk: {feedback.text}")
+        state.redraw()
+
+    feedback.text, feedback.icon = f"{description}…", "SORTTIME"
+    timer.run(work, ok, failed, key=ACTION_KEY)
+
+
+class FLAMENCO_DESK_OT_open_job(bpy.types.Operator):
+    bl_idname = "flamenco_desk.open_job"
+    bl_label = "Open Job"
+    bl_description = "Show this job's details, tasks, log and last rendered frame"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        watching.monitor.open(self.job_id or None)
+        feedback.delete_prompt = None
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_select_task(bpy.types.Operator):
+    bl_idname = "flamenco_desk.select_task"
+    bl_label = "Show Task Log"
+    bl_description = "Show the tail of this task's log"
+    bl_options = {"INTERNAL"}
+
+    task_id: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        watching.monitor.select_task(self.task_id or None)
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_job_action(OnlineOperator):
+    bl_idname = "flamenco_desk.job_action"
+    bl_label = "Job Action"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+    action: EnumProperty(  # type: ignore[valid-type]
+        items=[(a.name, a.label, "") for a in job_actions.ALL if a.name != "delete"],
+    )
+
+    @classmethod
+    def description(cls, context: bpy.types.Context, properties: Any) -> str:
+        return {
+            "pause": "Pause the job: queued tasks wait, running tasks finish",
+            "resume": "Let the paused job run again",
+            "cancel": "Cancel the job: running tasks stop within seconds",
+            "requeue": "Run the job again (finished tasks of a completed job too)",
+            "requeue_failed": "Run the failed tasks again",
+        }.get(properties.action, "")
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        job = _job(self.job_id)
+        if job is None:
+            self.report({"ERROR"}, "That job is not known (yet); wait for the job list to refresh")
+            return {"CANCELLED"}
+        tasks = [t.status for t in watching.monitor.tasks] if watching.monitor.open_job_id == job.id else None
+        if not job_actions.allowed(self.action, job.status, tasks):
+            self.report({"ERROR"}, f'Cannot {self.action.replace("_", " ")} a job that is {job.status}')
+            return {"CANCELLED"}
+        client = state.client()
+        label = f'{job_actions.BY_NAME[self.action].label} "{job.name}"'
+        reason = f"{job_actions.BY_NAME[self.action].label} from Flamenco Desk"
+        if self.action == "requeue_failed":
+            failed = [t.id for t in watching.monitor.tasks if t.status == "failed"]
+            if job_actions.requeue_failed_plan(job.status) == "job":
+                _run_action(label, lambda: client.set_job_status(job.id, "requeueing", reason))
+            else:
+                _run_action(label, lambda: [client.set_task_status(t, "queued", reason) for t in failed])
+            return {"FINISHED"}
+        status = job_actions.status_for(self.action, tasks or ())
+        _run_action(label, lambda: client.set_job_status(job.id, status, reason))
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_set_priority(OnlineOperator):
+    bl_idname = "flamenco_desk.set_priority"
+    bl_label = "Set Priority"
+    bl_description = "Change the job's priority (higher runs first; affects tasks not yet started)"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+    priority: IntProperty(name="Priority", min=0, max=100, default=50)  # type: ignore[valid-type]
+
+    def invoke(self, context: bpy.types.Context, event: Any) -> set[str]:
+        job = _job(self.job_id)
+        if job is not None:
+            self.priority = job.priority
+        return context.window_manager.invoke_props_dialog(self)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        client, priority, job_id = state.client(), self.priority, self.job_id
+        _run_action(f"Priority {priority}", lambda: client.set_job_priority(job_id, priority))
+        return {"FINISHED"}
+
+
+def _tag_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
+    return props._tag_items(self, context)
+
+
+class FLAMENCO_DESK_OT_set_worker_tag(OnlineOperator):
+    bl_idname = "flamenco_desk.set_worker_tag"
+    bl_label = "Set Worker Tag"
+    bl_description = "Limit the job to workers with this tag (Flamenco 3.8 and newer)"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+    tag: EnumProperty(name="Worker Tag", items=_tag_items)  # type: ignore[valid-type]
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not super().poll(context):
+            return False
+        info = state.info()
+        if info is None or not info.features.settag:
+            cls.poll_message_set("Changing the worker tag needs Flamenco Manager 3.8 or newer")
+            return False
+        return True
+
+    def invoke(self, context: bpy.types.Context, event: Any) -> set[str]:
+        return context.window_manager.invoke_props_dialog(self)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        client, job_id = state.client(), self.job_id
+        tag_id = None if self.tag == props.NO_TAG else self.tag
+        _run_action("Worker tag", lambda: client.set_job_tag(job_id, tag_id=tag_id))
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_delete_job(OnlineOperator):
+    bl_idname = "flamenco_desk.delete_job"
+    bl_label = "Delete Job"
+    bl_description = "Delete the job from the Manager (rendered frames stay on disk)"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+    confirmed: BoolProperty(default=False, options={"SKIP_SAVE"})  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        job = _job(self.job_id)
+        if job is None or not job_actions.allowed("delete", job.status):
+            self.report({"ERROR"}, "This job cannot be deleted in its current state; cancel it first")
+            return {"CANCELLED"}
+        client, job_id, name = state.client(), job.id, job.name
+        if not self.confirmed:
+            # First ask the Manager what deleting would do, then ask the artist.
+            def ask(shaman: object) -> None:
+                what = "its job files and the copy of the .blend in Shaman storage" if shaman else "its logs and job files on the Manager"
+                feedback.delete_prompt = (job_id, f'Delete "{name}"? This removes {what}; rendered frames stay.')
+
+            _run_action("Checking what delete does", lambda: client.what_would_delete_do(job_id), ask)
+            return {"FINISHED"}
+        feedback.delete_prompt = None
+
+        def forget(_: object) -> None:
+            if watching.monitor.open_job_id == job_id:
+                watching.monitor.open(None)
+
+        _run_action(f'Delete "{name}"', lambda: client.delete_job(job_id), forget)
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_dismiss_notice(bpy.types.Operator):
+    bl_idname = "flamenco_desk.dismiss_notice"
+    bl_label = "Dismiss"
+    bl_description = "Hide this notification"
+    bl_options = {"INTERNAL"}
+
+    index: IntProperty(default=-1)  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        if 0 <= self.index < len(watching.notices):
+            del watching.notices[self.index]
+        elif self.index < 0:
+            feedback.delete_prompt = None
+        state.redraw()
+        return {"FINISHED"}
+
+
+classes = (
+    FLAMENCO_DESK_OT_open_job,
+    FLAMENCO_DESK_OT_select_task,
+    FLAMENCO_DESK_OT_job_action,
+    FLAMENCO_DESK_OT_set_priority,
+    FLAMENCO_DESK_OT_set_worker_tag,
+    FLAMENCO_DESK_OT_delete_job,
+    FLAMENCO_DESK_OT_dismiss_notice,
+)

@@ -1,0 +1,143 @@
+"""Results of a job: its output folder, its frames in Blender, the job in the web UI,
+and a large view of the last rendered frame."""
+
+from pathlib import Path
+from typing import Any, Optional
+
+import bpy
+from bpy.props import EnumProperty, StringProperty
+
+from .. import state, watching
+from ..core import results
+from ..runtime import timer
+from .online import OnlineOperator
+
+
+def _output_dir(job_id: str) -> Optional[Path]:
+    job = watching.monitor.jobs.get(job_id)
+    info = state.info()
+    if job is None:
+        return None
+    return results.output_dir(job, info.variables if info else {})
+
+
+class FLAMENCO_DESK_OT_open_output_folder(bpy.types.Operator):
+    bl_idname = "flamenco_desk.open_output_folder"
+    bl_label = "Open Output Folder"
+    bl_description = "Open the folder the job renders into"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        folder = _output_dir(self.job_id)
+        if folder is None:
+            self.report({"ERROR"}, "This job type does not say where it renders to")
+            return {"CANCELLED"}
+        if not folder.is_dir():
+            self.report({"ERROR"}, f"{folder} does not exist (yet) or is not reachable from here")
+            return {"CANCELLED"}
+        bpy.ops.wm.path_open(filepath=str(folder))
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_load_frames(bpy.types.Operator):
+    bl_idname = "flamenco_desk.load_frames"
+    bl_label = "Load Rendered Frames"
+    bl_description = "Load the job's rendered frames as an image sequence"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+    target: EnumProperty(  # type: ignore[valid-type]
+        items=[("IMAGE_EDITOR", "Image Editor", ""), ("SEQUENCER", "Sequencer", "")], default="IMAGE_EDITOR",
+    )
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        folder = _output_dir(self.job_id)
+        frames = results.frame_files(folder) if folder else []
+        if not frames:
+            self.report({"ERROR"}, f"No rendered frames found in {folder}" if folder else "Unknown output folder")
+            return {"CANCELLED"}
+        if self.target == "SEQUENCER":
+            scene = context.scene
+            editor = scene.sequence_editor or scene.sequence_editor_create()
+            strips = getattr(editor, "strips", None) or editor.sequences  # renamed in Blender 5.0
+            strip = strips.new_image(name=frames[0].stem, filepath=str(frames[0]), channel=1, frame_start=scene.frame_start)
+            for frame in frames[1:]:
+                strip.elements.append(frame.name)
+            self.report({"INFO"}, f"Added {len(frames)} frames to the Sequencer")
+            return {"FINISHED"}
+        image = bpy.data.images.load(str(frames[0]), check_existing=True)
+        image.source = "SEQUENCE" if len(frames) > 1 else "FILE"
+        _show_in_image_editor(context, image, frame_duration=len(frames))
+        self.report({"INFO"}, f"Loaded {len(frames)} frames as {image.name}")
+        return {"FINISHED"}
+
+
+def _show_in_image_editor(context: Any, image: Any, frame_duration: int = 1) -> None:
+    for area in getattr(context.screen, "areas", []) if context.screen else []:
+        if area.type == "IMAGE_EDITOR":
+            space = area.spaces.active
+            space.image = image
+            if image.source == "SEQUENCE":
+                space.image_user.frame_duration = frame_duration
+            area.tag_redraw()
+            return
+
+
+class FLAMENCO_DESK_OT_open_in_web(bpy.types.Operator):
+    bl_idname = "flamenco_desk.open_in_web"
+    bl_label = "Open in Flamenco"
+    bl_description = "Open this job in the Manager's web interface"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        bpy.ops.wm.url_open(url=results.web_url(state.client().base_url, self.job_id))
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_view_last_rendered(OnlineOperator):
+    bl_idname = "flamenco_desk.view_last_rendered"
+    bl_label = "View Last Rendered Frame"
+    bl_description = "Load the job's last rendered frame (large) into the Image Editor"
+    bl_options = {"INTERNAL"}
+
+    job_id: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        rendered = watching.monitor.last_rendered
+        if rendered is None or watching.monitor.open_job_id != self.job_id:
+            self.report({"ERROR"}, "No rendered frame yet")
+            return {"CANCELLED"}
+        client, job_id = state.client(), self.job_id  # the operator is gone when `show` runs
+        target = state.cache_dir() / "thumbnails" / f"{job_id}-large.jpg"
+        url = rendered.base.replace("\\", "/").rstrip("/") + "/last-rendered.jpg"
+
+        def fetch() -> Path:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(client.fetch_bytes(url))
+            return target
+
+        def show(path: object) -> None:
+            name = f"Flamenco {job_id[:8]}"
+            image = bpy.data.images.get(name)
+            if image is None:
+                image = bpy.data.images.load(str(path))
+                image.name = name
+            else:
+                image.filepath = str(path)
+                image.reload()
+            _show_in_image_editor(bpy.context, image)
+
+        timer.run(fetch, show, lambda ex: print(f"Flamenco Desk: could not fetch the frame: {ex}"))
+        return {"FINISHED"}
+
+
+classes = (
+    FLAMENCO_DESK_OT_open_output_folder,
+    FLAMENCO_DESK_OT_load_frames,
+    FLAMENCO_DESK_OT_open_in_web,
+    FLAMENCO_DESK_OT_view_last_rendered,
+)

@@ -1,0 +1,235 @@
+"""Watching jobs from Blender: the poll loop on the add-on's timer, notifications and the
+last-rendered thumbnail. The bookkeeping itself is bpy-free (`core.monitor`)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import bpy
+
+from . import props, state
+from .api import errors
+from .api.client import ManagerClient
+from .core import monitor as core_monitor
+from .runtime import timer
+
+log = logging.getLogger(__name__)
+POLL_KEY = "monitor-poll"
+# Polling stops when nothing is watched and no job panel was drawn for this long.
+PANEL_INTEREST_SECONDS = 30.0
+
+monitor = core_monitor.Monitor()
+last_apply_seconds = 0.0
+_panel_seen_at = 0.0
+_client: Optional[ManagerClient] = None
+_client_key: Optional[tuple[str, float, float]] = None
+_previews: Any = None
+
+
+@dataclass
+class Notice:
+    """A message that stays in the panels until the artist dismisses it."""
+
+    text: str
+    icon: str
+    job_id: str
+
+
+notices: list[Notice] = []
+
+
+def panel_drawn() -> None:
+    """Panels showing jobs call this: someone is looking, so keep the list fresh."""
+    global _panel_seen_at
+    _panel_seen_at = time.monotonic()
+
+
+def poll_client() -> ManagerClient:
+    """A client of its own, without inline retries: the monitor schedules its own backoff
+    (honouring Retry-After) instead of keeping a thread busy."""
+    global _client, _client_key
+    base = state.client()
+    key = (base.base_url, base.connect_timeout, base.read_timeout)
+    if _client is None or _client_key != key:
+        if _client is not None:
+            _client.close()
+        _client = ManagerClient(key[0], connect_timeout=key[1], read_timeout=key[2], max_retries=0)
+        _client_key = key
+    return _client
+
+
+def file_job_ids() -> set[str]:
+    return {ref.job_id for scene in bpy.data.scenes for ref in props.scene_props(scene).jobs if ref.job_id}
+
+
+def _wanted() -> bool:
+    if monitor.open_job_id:
+        return True
+    if time.monotonic() - _panel_seen_at < PANEL_INTEREST_SECONDS:
+        return True
+    # Jobs of this file that have not finished yet, as far as we know.
+    for job_id in monitor.watched_ids:
+        job = monitor.jobs.get(job_id)
+        if job is None or job.status not in ("completed", "failed", "canceled"):
+            return True
+    return False
+
+
+def thumbnail_dir() -> Path:
+    return state.cache_dir() / "thumbnails"
+
+
+def tick_hook() -> None:
+    """Runs on every timer tick (main thread): start a poll when one is due."""
+    if not bpy.app.online_access or timer.bridge.busy(POLL_KEY) or not monitor.due():
+        return
+    info = state.info()
+    if info is None:  # never connected to this Manager: the submit panel's refresh comes first
+        return
+    monitor.watched_ids = file_job_ids()
+    if not _wanted():
+        return
+    try:
+        client = poll_client()
+    except ValueError as ex:  # no valid Manager URL
+        monitor.error = str(ex)
+        monitor.next_poll_at = monitor.clock() + core_monitor.IDLE_INTERVAL
+        return
+    client.use_features(info.features)
+    plan = monitor.plan(thumbnail_dir(), can_list=info.features.jobs_list)
+    timer.run(lambda: core_monitor.poll(client, plan), _apply, _crashed, key=POLL_KEY)
+
+
+def _crashed(ex: BaseException) -> None:
+    # poll() turns Manager errors into results; anything else is a bug, shown not hidden.
+    monitor.apply(core_monitor.PollResult(error=errors.FlamencoError(f"Monitoring failed: {state.describe_error(ex)}")))
+
+
+def _apply(result: object) -> None:
+    global last_apply_seconds
+    assert isinstance(result, core_monitor.PollResult)
+    start = time.perf_counter()
+    monitor.apply(result)
+    _sync_file_refs()
+    if result.thumbnail is not None:
+        _load_thumbnail(result.thumbnail)
+    events, monitor.events = monitor.events, []
+    for event in events:
+        _notify(event)
+    last_apply_seconds = time.perf_counter() - start
+    state.redraw()
+
+
+def _sync_file_refs() -> None:
+    for scene in bpy.data.scenes:
+        for ref in props.scene_props(scene).jobs:
+            job = monitor.jobs.get(ref.job_id)
+            if job is not None and ref.status != job.status:
+                ref.status = job.status  # only on change: every write marks the file dirty
+
+
+# -- thumbnails -------------------------------------------------------------------------------
+
+
+def previews() -> Any:
+    global _previews
+    if _previews is None:
+        import bpy.utils.previews
+
+        _previews = bpy.utils.previews.new()
+    return _previews
+
+
+def thumbnail_icon() -> int:
+    if monitor.thumbnail is None or monitor.open_job_id is None:
+        return 0
+    key = f"{monitor.open_job_id}-{monitor.thumbnail_version}"
+    pcoll = previews()
+    return int(pcoll[key].icon_id) if key in pcoll else 0
+
+
+def _load_thumbnail(path: Path) -> None:
+    pcoll = previews()
+    key = f"{monitor.open_job_id}-{monitor.thumbnail_version}"
+    if key not in pcoll:
+        pcoll.load(key, str(path), "IMAGE")
+
+
+# -- notifications ----------------------------------------------------------------------------
+
+
+def _notify(event: core_monitor.JobEvent) -> None:
+    job = event.job
+    ok = job.status == "completed"
+    text = f'Flamenco job "{job.name}" {"completed" if ok else "failed"}'
+    notices.append(Notice(text, "CHECKMARK" if ok else "ERROR", job.id))
+    print(f"Flamenco Desk: {text}")
+    prefs = bpy.context.preferences.addons[state.ADDON_ID].preferences
+    if getattr(prefs, "desktop_notifications", False):
+        desktop_notification("Flamenco Desk", text)
+    if getattr(prefs, "notification_sound", False) and not bpy.app.background:
+        _beep(ok)
+
+
+def desktop_notification(title: str, text: str) -> bool:
+    """Best effort and never blocking: only where the platform has a notifier."""
+    if sys.platform.startswith("linux"):
+        cmd = ["notify-send", title, text] if shutil.which("notify-send") else None
+    elif sys.platform == "darwin":
+        script = f'display notification "{text.replace(chr(34), chr(39))}" with title "{title}"'
+        cmd = ["osascript", "-e", script] if shutil.which("osascript") else None
+    else:
+        cmd = None
+    if cmd is None:
+        return False
+    try:
+        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return False
+    return True
+
+
+def _beep(ok: bool) -> None:
+    try:
+        import aud
+
+        sound = aud.Sound.sine(880 if ok else 330).limit(0, 0.25).volume(0.3)
+        aud.Device().play(sound)
+    except Exception:  # noqa: BLE001 - no audio device is not an error worth showing
+        log.info("no sound device for the notification")
+
+
+def _manager_changed() -> None:
+    global _panel_seen_at
+    monitor.reset()
+    notices.clear()
+    _panel_seen_at = 0.0
+
+
+def register() -> None:
+    if tick_hook not in timer.tick_hooks:
+        timer.tick_hooks.append(tick_hook)
+    state.url_listeners.append(_manager_changed)
+
+
+def unregister() -> None:
+    global _previews, _client, _client_key
+    if tick_hook in timer.tick_hooks:
+        timer.tick_hooks.remove(tick_hook)
+    if _previews is not None:
+        import bpy.utils.previews
+
+        bpy.utils.previews.remove(_previews)
+        _previews = None
+    if _client is not None:
+        _client.close()
+    _client = _client_key = None
+    notices.clear()
+    monitor.reset()
