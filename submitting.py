@@ -153,8 +153,6 @@ def start(scene: bpy.types.Scene, request: submission.SubmissionRequest,
         global last_outcome, progress_line
         last_outcome, progress_line = outcome, None
         print(f"Flamenco Desk: {outcome.message}")
-        for warning in outcome.warnings:
-            print(f"Flamenco Desk: warning: {warning}")
         state.redraw()
         if on_finish:
             on_finish(outcome)

@@ -124,7 +124,33 @@ def _apply(result: object) -> None:
     for event in events:
         _notify(event)
     last_apply_seconds = time.perf_counter() - start
+    if bpy.app.background:
+        _print_progress()
     state.redraw()
+
+
+_last_printed: Optional[tuple[str, str, int, int, int]] = None
+
+
+def _print_progress() -> None:
+    """Without a UI (blender -b), the watched job's progress goes to the console."""
+    global _last_printed
+    job = monitor.open_job
+    if job is None:
+        return
+    done = monitor.task_counts.get("completed", 0)
+    key = (job.id, job.status, job.steps_completed, job.steps_total, done)
+    if key == _last_printed:
+        return
+    _last_printed = key
+    eta = monitor.eta_seconds()
+    tasks = f", tasks {done}/{len(monitor.tasks)}" if monitor.tasks else ""
+    print(
+        f'Flamenco Desk: job "{job.name}" {job.status} {int(round(monitor.progress(job) * 100))}%'
+        f" (steps {job.steps_completed}/{job.steps_total}{tasks})"
+        + (f", ETA {core_monitor.duration(eta)}" if eta else ""),
+        flush=True,
+    )
 
 
 def _sync_file_refs() -> None:

@@ -48,3 +48,22 @@ def build(output_dir: Path) -> Path:
 if __name__ == "__main__":
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"
     print(build(out))
+
+
+MODULE = "bl_ext.user_default.flamenco_desk"
+
+
+def install(zip_path: Path) -> "object":
+    """Install the zip into Blender's user extensions and enable it, as a user does from
+    Preferences > Get Extensions > Install from Disk. Returns the add-on's package.
+
+    Import bpy only after pointing BLENDER_USER_RESOURCES at a throw-away folder."""
+    import bpy
+
+    bpy.context.preferences.system.use_online_access = True
+    result = bpy.ops.extensions.package_install_files(
+        filepath=str(zip_path), repo="user_default", enable_on_install=True
+    )
+    if result != {"FINISHED"} or MODULE not in bpy.context.preferences.addons:
+        raise RuntimeError(f"installing {zip_path} failed: {result}")
+    return sys.modules[MODULE]

@@ -29,14 +29,9 @@ def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def desk(extension_zip: Path) -> ModuleType:
     """The installed, enabled add-on package."""
-    bpy.context.preferences.system.use_online_access = True
-    result = bpy.ops.extensions.package_install_files(
-        filepath=str(extension_zip), repo="user_default", enable_on_install=True
-    )
-    assert result == {"FINISHED"}
-    module = sys.modules[MODULE]
-    assert MODULE in bpy.context.preferences.addons
-    return module
+    module = build_extension.install(extension_zip)
+    assert bpy.app.online_access
+    return module  # type: ignore[return-value]
 
 
 @pytest.fixture
