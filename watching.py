@@ -184,6 +184,9 @@ def thumbnail_icon() -> int:
 def _load_thumbnail(path: Path) -> None:
     pcoll = previews()
     key = f"{monitor.open_job_id}-{monitor.thumbnail_version}"
+    # Only the newest frame is shown: release the older previews (and their memory).
+    for old in [k for k in pcoll.keys() if k != key]:
+        del pcoll[old]
     if key not in pcoll:
         pcoll.load(key, str(path), "IMAGE")
 

@@ -19,34 +19,33 @@ class FLAMENCO_DESK_PT_output(bpy.types.Panel):
         jobs_ui.draw_latest_file_job(self.layout)
 
 
-class FLAMENCO_DESK_PT_sidebar(bpy.types.Panel):
-    bl_label = "Submit"
-    bl_idname = "FLAMENCO_DESK_PT_sidebar"
+class _SidebarTab:
+    """The 3D Viewport sidebar tab "Flamenco"."""
+
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Flamenco"
+
+
+class FLAMENCO_DESK_PT_sidebar(_SidebarTab, bpy.types.Panel):
+    bl_label = "Submit"
+    bl_idname = "FLAMENCO_DESK_PT_sidebar"
 
     def draw(self, context: bpy.types.Context) -> None:
         submit_ui.draw(self.layout, context)
 
 
-class FLAMENCO_DESK_PT_jobs(bpy.types.Panel):
+class FLAMENCO_DESK_PT_jobs(_SidebarTab, bpy.types.Panel):
     bl_label = "Jobs"
     bl_idname = "FLAMENCO_DESK_PT_jobs"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "Flamenco"
 
     def draw(self, context: bpy.types.Context) -> None:
         jobs_ui.draw_job_list(self.layout, context)
 
 
-class FLAMENCO_DESK_PT_job(bpy.types.Panel):
+class FLAMENCO_DESK_PT_job(_SidebarTab, bpy.types.Panel):
     bl_label = "Job"
     bl_idname = "FLAMENCO_DESK_PT_job"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "Flamenco"
 
     def draw(self, context: bpy.types.Context) -> None:
         jobs_ui.draw_open_job(self.layout, context)

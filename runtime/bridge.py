@@ -38,6 +38,20 @@ class DrainStats:
     errors: list[str] = field(default_factory=list)
 
 
+_WorkItem = tuple[Callable[[], Any], Optional[SuccessCallback], Optional[ErrorCallback], Optional[str]]
+
+
+class _Pool:
+    """One generation of worker threads; `shutdown` retires it and starts a fresh one, so
+    threads still finishing a slow request can never take work meant for their successors."""
+
+    def __init__(self) -> None:
+        self.work: "queue.SimpleQueue[Optional[_WorkItem]]" = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.idle = 0  # threads blocked waiting for work
+        self.waiting = 0  # work items not yet taken by a thread
+
+
 class Bridge:
     """A small thread pool whose results are applied on the thread that calls `drain`."""
 
@@ -45,9 +59,7 @@ class Bridge:
         self._max_workers = max_workers
         # Daemon threads (not concurrent.futures, whose threads are joined at exit): quitting
         # Blender must never wait for a request to a hung Manager to time out.
-        self._threads: list[threading.Thread] = []
-        self._work: "queue.SimpleQueue[Optional[tuple[Callable[[], Any], Optional[SuccessCallback], Optional[ErrorCallback], Optional[str]]]]" = queue.SimpleQueue()
-        self._idle = 0
+        self._pool = _Pool()
         self._results: "queue.SimpleQueue[_Outcome]" = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = {}
@@ -70,21 +82,26 @@ class Bridge:
         with self._lock:
             if key is not None:
                 self._in_flight[key] = self._in_flight.get(key, 0) + 1
-            if self._idle == 0 and len(self._threads) < self._max_workers:
+            pool = self._pool
+            pool.waiting += 1
+            # A new thread whenever work would otherwise wait behind a (maybe hung) request.
+            if pool.waiting > pool.idle and len(pool.threads) < self._max_workers:
                 thread = threading.Thread(
-                    target=self._worker, name=f"flamenco-desk-{len(self._threads)}", daemon=True
+                    target=self._worker, args=(pool,), name=f"flamenco-desk-{len(pool.threads)}", daemon=True
                 )
-                self._threads.append(thread)
+                pool.threads.append(thread)
                 thread.start()
-        self._work.put((work, on_success, on_error, key))
+            pool.work.put((work, on_success, on_error, key))
 
-    def _worker(self) -> None:
+    def _worker(self, pool: _Pool) -> None:
         while True:
             with self._lock:
-                self._idle += 1
-            item = self._work.get()
+                pool.idle += 1
+            item = pool.work.get()
             with self._lock:
-                self._idle -= 1
+                pool.idle -= 1
+                if item is not None:
+                    pool.waiting -= 1
             if item is None:
                 return
             self._call(*item)
@@ -175,15 +192,15 @@ class Bridge:
         """Stop accepting work; running threads finish on their own (they are not joined,
         so unregistering the add-on never waits on the network)."""
         with self._lock:
-            threads, self._threads = self._threads, []
+            old, self._pool = self._pool, _Pool()
             self._in_flight.clear()
-        while not self._work.empty():
+        while True:  # work not started yet is dropped
             try:
-                self._work.get_nowait()
+                old.work.get_nowait()
             except queue.Empty:
                 break
-        for _ in threads:
-            self._work.put(None)
+        for _ in old.threads:
+            old.work.put(None)
         while not self._results.empty():
             try:
                 self._results.get_nowait()

@@ -1,0 +1,98 @@
+"""bpy-free logic: frame syntax, storage placement, action rules, output folders, ETA."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from flamenco_desk_src.api import models
+from flamenco_desk_src.core import job_actions, monitor, results, storage
+from flamenco_desk_src.core.frames import FrameRangeError, parse_frames
+
+
+def test_frames_follow_the_managers_syntax() -> None:
+    assert parse_frames("1-3, 5..6,9") == [1, 2, 3, 5, 6, 9]
+    assert parse_frames("4,4,2-3") == [2, 3, 4]
+    for bad, reason in [("", "empty"), ("1-x", "not a frame"), ("10-1", "backwards"), ("-3", "not a frame"), ("1-10x2", "not a frame")]:
+        with pytest.raises(FrameRangeError, match=reason):
+            parse_frames(bad)
+
+
+def test_storage_placement_and_never_overwriting(tmp_path: Path) -> None:
+    shared = tmp_path / "Shared"
+    shared.mkdir()
+    inside = shared / "proj" / "a.blend"
+    inside.parent.mkdir()
+    inside.write_bytes(b"blend")
+    assert storage.is_under(inside, str(shared))
+    assert storage.is_under(inside, str(shared) + os.sep)
+    assert not storage.is_under(tmp_path / "SharedOther" / "a.blend", str(shared))
+    assert not storage.is_under(inside, "")
+
+    outside = tmp_path / "home" / "shot: v2?.blend"
+    outside.parent.mkdir()
+    outside.write_bytes(b"artist data")
+    first = storage.copy_into_storage(outside, str(shared), "sq/010: take*1", "0123456789abcdef")
+    second = storage.copy_into_storage(outside, str(shared), "sq/010: take*1", "fedcba9876543210")
+    assert first != second and first.read_bytes() == second.read_bytes() == b"artist data"
+    assert first.parent.parent == shared / "flamenco-desk"
+    assert all(c not in first.parent.name for c in '/?*:;{}\\')
+    storage.remove_copy(first)
+    assert not first.parent.exists() and outside.exists() and second.exists()
+    storage.remove_copy(inside)  # not ours: left alone
+    assert inside.exists()
+    with pytest.raises(FileNotFoundError, match="not reachable"):
+        storage.copy_into_storage(outside, str(tmp_path / "missing"), "x", "0" * 16)
+
+
+def test_actions_are_offered_only_where_they_make_sense() -> None:
+    assert job_actions.allowed("pause", "active") and not job_actions.allowed("pause", "completed")
+    assert job_actions.allowed("resume", "paused") and not job_actions.allowed("resume", "active")
+    assert job_actions.allowed("requeue", "failed") and not job_actions.allowed("requeue", "active")
+    assert job_actions.allowed("delete", "completed") and not job_actions.allowed("delete", "active")
+    assert not job_actions.allowed("requeue_failed", "active", ["completed", "active"])
+    assert job_actions.allowed("requeue_failed", "active", ["failed", "active"])
+    assert job_actions.resume_status(["queued", "queued"]) == "queued"
+    assert job_actions.resume_status(["completed", "paused"]) == "requeueing"
+    assert job_actions.requeue_failed_plan("failed") == "job"
+    assert job_actions.requeue_failed_plan("active") == "tasks"
+
+
+def _job(**settings: object) -> models.Job:
+    stamp = "2026-11-29T05:00:00Z"
+    return models.Job.from_json({
+        "id": "0ce16ece-eb68-4cb2-b010-ea6c861f1bfc", "name": "j", "type": "t", "priority": 50, "status": "active",
+        "activity": "", "created": stamp, "updated": stamp, "steps_completed": 0, "steps_total": 0,
+        "settings": settings, "metadata": {}, "submitter_platform": "",
+    })
+
+
+def test_output_folder_from_stored_settings_and_variables(tmp_path: Path) -> None:
+    job = _job(render_output_path="{render}/shot/2026-11-29_0500/######")
+    assert results.output_dir(job, {"render": "/mnt/render"}) == Path("/mnt/render/shot/2026-11-29_0500")
+    assert results.output_dir(_job(frames="1-3"), {}) is None
+    (tmp_path / "000001.png").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("x")
+    assert results.frame_files(tmp_path) == [tmp_path / "000001.png"]
+
+
+def test_eta_from_observed_task_durations() -> None:
+    now = [100.0]
+    mon = monitor.Monitor(clock=lambda: now[0])
+
+    def tasks(*statuses: str) -> list[models.TaskSummary]:
+        return [models.TaskSummary.from_json({
+            "id": f"00000000-0000-4000-8000-00000000000{i}", "name": f"t{i}", "status": s, "index_in_job": i + 1,
+            "priority": 50, "task_type": "blender", "updated": "2026-11-29T05:00:00Z", "steps_completed": 0,
+            "steps_total": 1, "worker": {"id": "", "name": "", "address": ""}}) for i, s in enumerate(statuses)]
+
+    for statuses, at in [(("active", "queued", "queued"), 100.0), (("completed", "active", "queued"), 110.0)]:
+        now[0] = at
+        t = tasks(*statuses)
+        mon.apply(monitor.PollResult(tasks=t, task_counts=Counter(x.status for x in t)))
+    assert mon.eta_seconds() == pytest.approx(10.0 * 2)  # two tasks left, one at a time, 10 s each
+    assert monitor.age(datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc), datetime(2026, 11, 29, 7, 1, tzinfo=timezone.utc)) == "2h"
