@@ -61,7 +61,7 @@ class FLAMENCO_DESK_OT_load_frames(bpy.types.Operator):
         if self.target == "SEQUENCER":
             scene = context.scene
             editor = scene.sequence_editor or scene.sequence_editor_create()
-            strips = getattr(editor, "strips", None) or editor.sequences  # renamed in Blender 5.0
+            strips = editor.strips if hasattr(editor, "strips") else editor.sequences  # renamed in 5.0
             strip = strips.new_image(name=frames[0].stem, filepath=str(frames[0]), channel=1, frame_start=scene.frame_start)
             for frame in frames[1:]:
                 strip.elements.append(frame.name)

@@ -297,3 +297,51 @@ def test_jobs_are_remembered_in_the_file(connected: ModuleType, stub: Any, tmp_p
     out = FakeLayout()
     desk.panels.jobs_ui.draw_latest_file_job(out)
     assert ("flamenco_desk.open_job", {"job_id": job_id}) in out.operators()
+
+
+def test_rendered_frames_load_into_image_editor_and_sequencer(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+    desk = connected
+    job_id = submit(desk, tmp_path, frames=(1, 3), chunk=3)
+    stub.complete_job(job_id)
+    mon = poll_now(desk)
+    job = mon.jobs[job_id]
+    folder = desk.core.results.output_dir(job, desk.state.info().variables)
+    assert folder is not None and str(folder).startswith(str(tmp_path / "renders"))
+
+    with pytest.raises(RuntimeError, match="No rendered frames"):
+        bpy.ops.flamenco_desk.load_frames(job_id=job_id)
+    with pytest.raises(RuntimeError, match="does not exist"):
+        bpy.ops.flamenco_desk.open_output_folder(job_id=job_id)
+
+    folder.mkdir(parents=True)
+    for frame in (1, 2, 3):
+        img = bpy.data.images.new(f"f{frame}", 8, 8)
+        img.filepath_raw, img.file_format = str(folder / f"{frame:06d}.png"), "PNG"
+        img.save()
+        bpy.data.images.remove(img)
+
+    assert bpy.ops.flamenco_desk.load_frames(job_id=job_id, target="IMAGE_EDITOR") == {"FINISHED"}
+    image = bpy.data.images["000001.png"]
+    assert image.source == "SEQUENCE" and Path(bpy.path.abspath(image.filepath)) == folder / "000001.png"
+
+    assert bpy.ops.flamenco_desk.load_frames(job_id=job_id, target="SEQUENCER") == {"FINISHED"}
+    editor = bpy.context.scene.sequence_editor
+    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
+    (strip,) = list(strips)
+    assert [e.filename for e in strip.elements] == ["000001.png", "000002.png", "000003.png"]
+
+
+def test_status_bar_shows_the_watched_job(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+    desk = connected
+    job_id = submit(desk, tmp_path)
+    stub.advance(job_id, 2)
+    bpy.ops.flamenco_desk.open_job(job_id=job_id)
+    settle(desk)
+
+    class Header:
+        layout = FakeLayout()
+
+    desk.panels.jobs_ui.draw_statusbar(Header(), bpy.context)
+    assert any("shot" in label for label in Header.layout.labels())
+    assert Header.layout.progresses() and 0 < Header.layout.progresses()[0][0] < 1
+    assert desk.panels.jobs_ui.draw_statusbar in bpy.types.STATUSBAR_HT_header._dyn_ui_initialize()
