@@ -49,22 +49,9 @@ def names(settings: Any, jobname: str, context: Optional[bpy.types.Context] = No
 
 def coerce(setting: JobSetting, value: Any) -> Any:
     """Give `value` the setting's JSON type; the Manager does no coercion (api-notes §7)."""
-    kind = setting.type
-    if kind == "int32":
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, float):
-            return int(round(value))
-        return int(value)
-    if kind == "float":
-        return float(value)
-    if kind == "bool":
-        return bool(value)
-    if value is None:
-        return ""
     if isinstance(value, Path):
-        return str(value)
-    return str(value)
+        value = str(value)
+    return setting.coerce(value)
 
 
 def zero_value(setting: JobSetting) -> Any:

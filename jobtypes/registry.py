@@ -67,7 +67,7 @@ def _computed_getter(jt: JobType, setting: JobSetting) -> Any:
         if active is None:
             active = _evaluating.keys = set()
         if setting.key in active or not setting.eval or setting.key in refused:
-            return setting_props._default(setting)  # self-reference or nothing to evaluate
+            return setting_props.default_value(setting)  # self-reference or nothing to evaluate
         active.add(setting.key)
         try:
             value = evaluation.evaluate_setting(jt, setting, self, job_name(bpy.context.scene))
@@ -75,7 +75,7 @@ def _computed_getter(jt: JobType, setting: JobSetting) -> Any:
             return value
         except evaluation.SettingEvalError as ex:
             eval_errors[setting.key] = str(ex)
-            return setting_props._default(setting)
+            return setting_props.default_value(setting)
         finally:
             active.discard(setting.key)
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ..api.models import JobSetting
+from .evaluation import coerce, zero_value
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,7 @@ def _clean_propargs(setting: JobSetting) -> dict[str, Any]:
     return result
 
 
-def _default(setting: JobSetting) -> Any:
-    from .evaluation import coerce, zero_value  # local: evaluation imports bpy context helpers
-
+def default_value(setting: JobSetting) -> Any:
     if setting.default is None:
         return zero_value(setting)
     try:
@@ -101,7 +100,7 @@ def make_property(setting: JobSetting, getter: Optional[Callable[[Any], Any]] = 
     kind = setting.type or "string"
     common: dict[str, Any] = {"name": label(setting), "description": setting.description or ""}
     extra = _clean_propargs(setting)
-    default = _default(setting)
+    default = default_value(setting)
 
     if kind == "string" and setting.choices:
         choices = [str(c) for c in setting.choices]

@@ -38,7 +38,7 @@ def collect(scene: bpy.types.Scene, jt: JobType) -> dict[str, Any]:
                     raise evaluation.SettingEvalError(registry.refused[setting.key])
                 value = evaluation.evaluate_setting(jt, setting, grp, jobname)
             elif not registry.is_shown(setting) or grp is None:
-                value = setting_props._default(setting)
+                value = setting_props.default_value(setting)
             else:
                 value = evaluation.coerce(setting, getattr(grp, ident))
         except evaluation.SettingEvalError as ex:
