@@ -144,3 +144,56 @@ def test_timer_survives_a_failing_callback(clean_desk: ModuleType) -> None:
     interval = desk.runtime.timer.tick()
     assert isinstance(interval, float) and interval > 0
     assert bpy.app.timers.is_registered(desk.runtime.timer.tick)
+
+
+def test_every_manager_operator_returns_while_requests_are_held(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+    desk = connected
+    save_shot(tmp_path / "artist" / "shot.blend")
+    select_job_type(desk, "echo-sleep-test").message = "x"
+    assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC") == {"FINISHED"}
+    tick_until(desk, lambda: desk.submitting.last_outcome is not None)
+    job_id = desk.submitting.last_outcome.job_id
+    stub.set_last_rendered(job_id)
+    bpy.ops.flamenco_desk.open_job(job_id=job_id)
+    mon = desk.watching.monitor
+    for _ in range(6):  # job list, tasks, last-rendered, thumbnail, log
+        mon.poll_soon()
+        tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.watching.POLL_KEY))
+        desk.runtime.timer.tick()
+    assert mon.open_job is not None and mon.last_rendered is not None
+
+    stub.hold(r".*")
+    calls = {
+        "test_connection": lambda: bpy.ops.flamenco_desk.test_connection(),
+        "refresh_manager": lambda: bpy.ops.flamenco_desk.refresh_manager(),
+        "pause": lambda: bpy.ops.flamenco_desk.job_action(job_id=job_id, action="pause"),
+        "set_priority": lambda: bpy.ops.flamenco_desk.set_priority(job_id=job_id, priority=10),
+        "set_worker_tag": lambda: bpy.ops.flamenco_desk.set_worker_tag(job_id=job_id, tag=stub.worker_tags[0]["id"]),
+        "delete_job": lambda: bpy.ops.flamenco_desk.delete_job(job_id=job_id),
+        "view_last_rendered": lambda: bpy.ops.flamenco_desk.view_last_rendered(job_id=job_id),
+    }
+    held = 0
+    for name, call in calls.items():
+        result, took = timed(call)
+        assert result == {"FINISHED"}, name
+        assert took < RETURNS_AT_ONCE, (name, took)
+        held += 1
+        assert stub.wait_until_held(held), f"{name} sent nothing"
+        ticks_stay_fast(desk, 3)
+    mon.poll_soon()
+    ticks_stay_fast(desk, 5)  # the monitor's poll is held too
+    stub.release()
+
+
+def test_manager_info_is_cached_on_disk_for_the_next_start(connected: ModuleType, stub: Any) -> None:
+    desk = connected
+    cache = desk.state.cache_dir() / "manager-cache.json"
+    assert cache.is_file() and str(cache).startswith(bpy.utils.extension_path_user(desk.state.ADDON_ID))
+    desk.state._info = None  # as after a restart: nothing in memory
+    desk.state._cache_loaded_for = None
+    stub.refuse_connections()
+    info = desk.state.info()  # no network: from the cache
+    assert info is not None and "simple-blender-render" in info.job_types
+    assert info.storage.location == str(stub.storage_dir)
+    assert [t.name for t in info.tags] == [t["name"] for t in stub.worker_tags]
+    stub.resume()
