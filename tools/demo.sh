@@ -16,7 +16,8 @@ rm -rf "$demo"
 mkdir -p "$demo"
 
 echo "NOTE: running against the loopback STUB Manager (the real Flamenco Manager is not installable here)."
-"$py" tools/demo_farm.py --storage "$demo/shared" --url-file "$demo/manager-url" > "$demo/farm.log" 2>&1 &
+"$py" tools/demo_farm.py --storage "$demo/shared" --url-file "$demo/manager-url" \
+  --frame-seconds "${DEMO_FRAME_SECONDS:-1.0}" > "$demo/farm.log" 2>&1 &
 farm=$!
 trap 'kill "$farm" 2>/dev/null || true; wait "$farm" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$demo/manager-url" ] && break; sleep 0.1; done
