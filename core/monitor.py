@@ -297,7 +297,8 @@ class Monitor:
         self.next_poll_at = now + 0.05 if self._details else self.next_list_at
 
     def _note_events(self, jobs: dict[str, models.Job]) -> None:
-        for job_id in self.watched_ids:
+        # Watched: this file's jobs, and whichever job the artist has open.
+        for job_id in self.watched_ids | ({self.open_job_id} if self.open_job_id else set()):
             before, after = self.jobs.get(job_id), jobs.get(job_id)
             if before is None or after is None or before.status == after.status:
                 continue
