@@ -51,7 +51,7 @@ def _farm_copy_of_unsaved(blend: Path, storage_location: str) -> tuple[Path, boo
     then removed: the second value says the copy is temporary).
     """
     token = uuid.uuid4().hex[:8]  # per attempt: a retry never meets an earlier copy
-    temporary = not storage.is_under(blend, storage_location)
+    temporary = not storage.is_under(blend, storage_location, resolve=False)
     if temporary:
         target = state.cache_dir() / "staging" / token / blend.name
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -27,15 +27,19 @@ def _norm(path: PurePath) -> str:
     return text.replace("\\", "/").rstrip("/").casefold()
 
 
-def is_under(path: Path, root: str) -> bool:
+def is_under(path: Path, root: str, *, resolve: bool = True) -> bool:
+    """Whether `path` lies in `root`. `resolve=False` compares the paths as written, without
+    touching the filesystem: for the main thread, where a dead network share must not hang
+    Blender (the background thread checks again with symlinks resolved)."""
     if not root:
         return False
     try:
-        resolved = path.resolve()
-        root_resolved = Path(root).resolve()
+        if resolve:
+            p, r = _norm(path.resolve()), _norm(Path(root).resolve())
+        else:
+            p, r = _norm(Path(os.path.abspath(path))), _norm(Path(os.path.abspath(root)))
     except OSError:
         return False
-    p, r = _norm(resolved), _norm(root_resolved)
     return p == r or p.startswith(r + "/")
 
 

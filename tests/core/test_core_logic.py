@@ -96,3 +96,9 @@ def test_eta_from_observed_task_durations() -> None:
         mon.apply(monitor.PollResult(tasks=t, task_counts=Counter(x.status for x in t)))
     assert mon.eta_seconds() == pytest.approx(10.0 * 2)  # two tasks left, one at a time, 10 s each
     assert monitor.age(datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc), datetime(2026, 11, 29, 7, 1, tzinfo=timezone.utc)) == "2h"
+
+
+def test_lexical_storage_check_needs_no_filesystem(tmp_path: Path) -> None:
+    root = tmp_path / "not-mounted"
+    assert storage.is_under(root / "proj" / "a.blend", str(root), resolve=False)
+    assert not storage.is_under(tmp_path / "elsewhere.blend", str(root), resolve=False)
