@@ -162,6 +162,7 @@ def test_every_manager_operator_returns_while_requests_are_held(connected: Modul
         desk.runtime.timer.tick()
     assert mon.open_job is not None and mon.last_rendered is not None
 
+    mon.next_poll_at = mon.next_list_at = float("inf")  # only the operators send, below
     stub.hold(r".*")
     calls = {
         "test_connection": lambda: bpy.ops.flamenco_desk.test_connection(),
@@ -181,7 +182,9 @@ def test_every_manager_operator_returns_while_requests_are_held(connected: Modul
         assert stub.wait_until_held(held), f"{name} sent nothing"
         ticks_stay_fast(desk, 3)
     mon.poll_soon()
-    ticks_stay_fast(desk, 5)  # the monitor's poll is held too
+    desk.runtime.timer.tick()
+    assert stub.wait_until_held(held + 1), "the monitor's poll went out"
+    ticks_stay_fast(desk, 5)  # and is held too
     stub.release()
 
 

@@ -79,7 +79,8 @@ def test_drain_respects_its_budget_but_always_makes_progress() -> None:
     stats = bridge.drain(budget_seconds=0.0)
     assert stats.handled == 1
     stats = bridge.drain(budget_seconds=0.025)
-    assert 2 <= stats.handled <= 4
+    # Stops once the budget is spent (oversleeping under load only makes it stop sooner).
+    assert 1 <= stats.handled <= 4
     assert sum(slow) == 1 + stats.handled
 
 
