@@ -18,6 +18,7 @@ from . import props, state
 from .api import errors
 from .api.client import ManagerClient
 from .core import monitor as core_monitor
+from .operators import online
 from .runtime import timer
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def thumbnail_dir() -> Path:
 
 def tick_hook() -> None:
     """Runs on every timer tick (main thread): start a poll when one is due."""
-    if not bpy.app.online_access or timer.bridge.busy(POLL_KEY) or not monitor.due():
+    if not online.allowed() or timer.bridge.busy(POLL_KEY) or not monitor.due():
         return
     info = state.info()
     if info is None:  # never connected to this Manager: the submit panel's refresh comes first

@@ -200,3 +200,24 @@ def test_manager_info_is_cached_on_disk_for_the_next_start(connected: ModuleType
     assert info.storage.location == str(stub.storage_dir)
     assert [t.name for t in info.tags] == [t["name"] for t in stub.worker_tags]
     stub.resume()
+
+
+def test_online_access_off_disables_manager_operators_and_polling(connected: ModuleType, stub: Any) -> None:
+    desk = connected
+    prefs_sys = bpy.context.preferences.system
+    try:
+        prefs_sys.use_online_access = False
+        assert not bpy.app.online_access
+        for op in (bpy.ops.flamenco_desk.submit_job, bpy.ops.flamenco_desk.refresh_manager,
+                   bpy.ops.flamenco_desk.test_connection, bpy.ops.flamenco_desk.job_action):
+            assert not op.poll()
+        with pytest.raises(RuntimeError):
+            bpy.ops.flamenco_desk.refresh_manager()
+        before = len(stub.requests_log)
+        desk.watching.monitor.open("0ce16ece-eb68-4cb2-b010-ea6c861f1bfc")
+        for _ in range(5):
+            desk.runtime.timer.tick()
+        assert len(stub.requests_log) == before
+    finally:
+        prefs_sys.use_online_access = True
+        desk.watching.monitor.open(None)
