@@ -1,0 +1,72 @@
+"""HTTP plumbing of the stub Manager: a threading server whose handler hands
+every request to ``StubManager._dispatch`` and writes back the ``Reply``."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+from typing import TYPE_CHECKING, Any
+
+from .stub_faults import _Dropped
+from .stub_records import Reply
+
+if TYPE_CHECKING:
+    from .stub_manager import StubManager
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    stub: StubManager
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    # Idle keep-alive connections give up eventually instead of pinning threads.
+    timeout = 30
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.stub._track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.stub._track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        try:
+            reply = self.server.stub._dispatch(self.command, self.path, dict(self.headers.items()), body)
+        except _Dropped:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            if reply.content_type and reply.status != 204:
+                self.send_header("Content-Type", reply.content_type)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if reply.status != 204:
+                self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if reply.status != 204 and self.command != "HEAD":
+                self.wfile.write(reply.body)
+        except OSError:
+            # The client gave up (timeout) before we answered.
+            self.close_connection = True
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _handle
