@@ -46,7 +46,7 @@ def _job_type_changed(self: Any, context: Any) -> None:
     sync_settings(scene)
 
 
-def _tag_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
+def tag_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
     info = state.info()
     items = [(NO_TAG, "All Workers", "Any worker may run this job")]
     if info is not None:
@@ -56,14 +56,14 @@ def _tag_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
 
 
 def _get_tag(self: Any) -> int:
-    for index, item in enumerate(_tag_items(self, None)):
+    for index, item in enumerate(tag_items(self, None)):
         if item[0] == (self.worker_tag or NO_TAG):
             return index
     return 0
 
 
 def _set_tag(self: Any, value: int) -> None:
-    items = _tag_items(self, None)
+    items = tag_items(self, None)
     if 0 <= value < len(items):
         self.worker_tag = "" if items[value][0] == NO_TAG else items[value][0]
 
@@ -101,7 +101,7 @@ class FLAMENCO_DESK_PG_scene(bpy.types.PropertyGroup):
     worker_tag: StringProperty(name="Worker Tag ID")  # type: ignore[valid-type]
     worker_tag_ui: EnumProperty(  # type: ignore[valid-type]
         name="Worker Tag", description="Only workers with this tag run the job",
-        items=_tag_items, get=_get_tag, set=_set_tag,
+        items=tag_items, get=_get_tag, set=_set_tag,
     )
     jobs: CollectionProperty(type=FLAMENCO_DESK_PG_job_ref)  # type: ignore[valid-type]
     # The id of a submission whose answer was lost; looked up before submitting again.

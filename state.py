@@ -23,7 +23,6 @@ from .runtime import timer
 log = logging.getLogger(__name__)
 ADDON_ID = __package__
 REFRESH_KEY = "manager-refresh"
-TEST_KEY = "manager-test"
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def cache_dir() -> Path:
 
 def info() -> Optional[ManagerInfo]:
     """The Manager info, from the last refresh or (until then) from the disk cache."""
-    global _info, _cache_loaded_for
+    global _cache_loaded_for
     try:
         url = client().base_url
     except ValueError:
@@ -121,7 +120,7 @@ def describe_error(ex: BaseException) -> str:
     return f"{type(ex).__name__}: {ex}"
 
 
-def refresh(on_done: Optional[Callable[[Optional[ManagerInfo], Optional[BaseException]], None]] = None) -> bool:
+def refresh() -> bool:
     """Start fetching Manager info in the background. False if one is already running."""
     if timer.bridge.busy(REFRESH_KEY):
         return False
@@ -144,13 +143,9 @@ def refresh(on_done: Optional[Callable[[Optional[ManagerInfo], Optional[BaseExce
         assert isinstance(fresh, ManagerInfo)
         set_connection(f"Connected to {fresh.version.name} (Flamenco {fresh.version.version})", "CHECKMARK")
         _set_info(fresh)
-        if on_done:
-            on_done(fresh, None)
 
     def failed(ex: BaseException) -> None:
         set_connection(f"Manager not reachable: {describe_error(ex)}", "ERROR")
-        if on_done:
-            on_done(None, ex)
 
     set_connection("Contacting the Manager…", "SORTTIME")
     timer.run(work, ok, failed, key=REFRESH_KEY)

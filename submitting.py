@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import bpy
 
@@ -128,8 +128,7 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
     )
 
 
-def start(scene: bpy.types.Scene, request: submission.SubmissionRequest,
-          on_finish: Optional[Callable[[Outcome], None]] = None) -> None:
+def start(scene: bpy.types.Scene, request: submission.SubmissionRequest) -> None:
     """Hand the network part to a background thread; the outcome is applied by the timer."""
     global last_outcome, progress_line
     client = state.client()
@@ -154,8 +153,6 @@ def start(scene: bpy.types.Scene, request: submission.SubmissionRequest,
         last_outcome, progress_line = outcome, None
         print(f"Flamenco Desk: {outcome.message}")
         state.redraw()
-        if on_finish:
-            on_finish(outcome)
 
     progress_line = "Submitting…"
     timer.run(work, ok, failed, key=SUBMIT_KEY)

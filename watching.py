@@ -27,7 +27,6 @@ POLL_KEY = "monitor-poll"
 PANEL_INTEREST_SECONDS = 30.0
 
 monitor = core_monitor.Monitor()
-last_apply_seconds = 0.0
 _panel_seen_at = 0.0
 _client: Optional[ManagerClient] = None
 _client_key: Optional[tuple[str, float, float]] = None
@@ -114,9 +113,7 @@ def _crashed(ex: BaseException) -> None:
 
 
 def _apply(result: object) -> None:
-    global last_apply_seconds
     assert isinstance(result, core_monitor.PollResult)
-    start = time.perf_counter()
     monitor.apply(result)
     _sync_file_refs()
     if result.thumbnail is not None:
@@ -124,7 +121,6 @@ def _apply(result: object) -> None:
     events, monitor.events = monitor.events, []
     for event in events:
         _notify(event)
-    last_apply_seconds = time.perf_counter() - start
     if bpy.app.background:
         _print_progress()
     state.redraw()

@@ -143,10 +143,6 @@ class FLAMENCO_DESK_OT_set_priority(OnlineOperator):
         return {"FINISHED"}
 
 
-def _tag_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
-    return props._tag_items(self, context)
-
-
 class FLAMENCO_DESK_OT_set_worker_tag(OnlineOperator):
     bl_idname = "flamenco_desk.set_worker_tag"
     bl_label = "Set Worker Tag"
@@ -154,7 +150,7 @@ class FLAMENCO_DESK_OT_set_worker_tag(OnlineOperator):
     bl_options = {"INTERNAL"}
 
     job_id: StringProperty()  # type: ignore[valid-type]
-    tag: EnumProperty(name="Worker Tag", items=_tag_items)  # type: ignore[valid-type]
+    tag: EnumProperty(name="Worker Tag", items=props.tag_items)  # type: ignore[valid-type]
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:

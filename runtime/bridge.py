@@ -63,7 +63,6 @@ class Bridge:
         self._results: "queue.SimpleQueue[_Outcome]" = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = {}
-        self.last_drain = DrainStats()
 
     # -- submitting work (main thread) ---------------------------------------------------
 
@@ -164,7 +163,6 @@ class Bridge:
             if time.perf_counter() - start >= budget_seconds:
                 break
         stats.seconds = time.perf_counter() - start
-        self.last_drain = stats
         return stats
 
     def pending(self) -> bool:
