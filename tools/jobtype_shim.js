@@ -33,7 +33,7 @@
 //     Go-style string coercion, sorted map keys, HTML-escaping JSON encoder;
 //     etag = SHA-1 hex of that JSON with `"etag":""` (checked against the
 //     Manager's unit-test etag for echo-sleep-test).
-// Approximated (documented in job_types/README.md):
+// Approximated (documented in manager_scripts/README.md):
 //   - the JS engine is V8, not goja: V8-only syntax/APIs are not rejected, and
 //     runtime error texts differ (e.g. TypeError wording);
 //   - the error location suffix: goja prints `at fn (file.js:L:C(pc))`; the

@@ -17,7 +17,7 @@ def test_zip_holds_the_addon_and_nothing_else(extension_zip: Path) -> None:
     assert "blender_manifest.toml" in names
     assert "__init__.py" in names
     assert any(n.startswith("api/") for n in names)
-    assert not any(n.startswith(("tests/", "tools/", "bench/", ".ci/", "job_types/")) for n in names)
+    assert not any(n.startswith(("tests/", "tools/", "bench/", ".ci/", "manager_scripts/")) for n in names)
 
 
 def test_manifest_matches_version_module(desk: ModuleType) -> None:

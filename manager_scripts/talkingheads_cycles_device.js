@@ -8,7 +8,7 @@
 // --python-expr, so the blend file itself does not need to be changed.
 //
 // Install: copy this file into the `scripts/` folder next to the
-// flamenco-manager executable. See job_types/README.md.
+// flamenco-manager executable. See manager_scripts/README.md.
 
 const JOB_TYPE = {
   label: 'TalkingHeads Cycles Render (device choice)',

@@ -23,7 +23,7 @@
 //   characters and whitespace) in the values become '_'.
 //
 // Install: copy this file into the `scripts/` folder next to the
-// flamenco-manager executable. See job_types/README.md.
+// flamenco-manager executable. See manager_scripts/README.md.
 
 const JOB_NAME_PLACEHOLDERS = ['job', 'sequence', 'shot', 'user', 'scene', 'blendfile', 'timestamp'];
 const OUTPUT_FORMATS = ['SCENE', 'PNG', 'JPEG', 'OPEN_EXR', 'OPEN_EXR_MULTILAYER', 'TIFF'];

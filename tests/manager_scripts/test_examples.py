@@ -1,4 +1,4 @@
-"""The example job types in job_types/, run under tools/jobtype_shim.js (no Blender, no Manager).
+"""The example job types in manager_scripts/, run under tools/jobtype_shim.js (no Blender, no Manager).
 
 - The exported AvailableJobType matches the Flamenco OpenAPI schema and uses every
   feature the examples are meant to show (eval, link button, choices, propargs,

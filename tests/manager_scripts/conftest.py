@@ -1,4 +1,4 @@
-"""Fixtures for the example job types in job_types/ (run through tools/jobtype_shim.js).
+"""Fixtures for the example job types in manager_scripts/ (run through tools/jobtype_shim.js).
 
 No Blender and no Manager needed; only Node.js (`node`). The tests skip when it is missing.
 """
@@ -21,7 +21,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 SHIM = REPO_ROOT / "tools" / "jobtype_shim.js"
-JOB_TYPES_DIR = REPO_ROOT / "job_types"
+JOB_TYPES_DIR = REPO_ROOT / "manager_scripts"
 EXAMPLES = sorted(JOB_TYPES_DIR.glob("*.js"))
 NODE = shutil.which("node")
 NODE_MISSING_REASON = (

@@ -1,0 +1,398 @@
+"""A real Flamenco farm in one folder: the Manager and one Worker from the release cache.
+
+Used by the tests' fixtures, the demo and the benchmarks (stdlib only, no bpy):
+
+    with Farm(tmp / "farm", release="3.8.5") as farm:
+        print(farm.url, farm.shared)
+
+Layout of the folder:
+    manager/   flamenco-manager (hard link or copy: the Manager finds `scripts/` next to its
+               executable), scripts/ (the project's example job types), flamenco-manager.yaml,
+               its database and local storage, manager.log
+    shared/    shared storage (with Shaman: shared/jobs is the job storage, shared/file-store)
+    worker/    flamenco-worker, flamenco-worker.yaml, home/ (FLAMENCO_HOME), worker.log
+    bin/       the `blender` the Worker runs: tools/blender_for_worker.py on the bpy module
+
+The binaries come from `tools/install_flamenco.sh` (see `release_dir`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RELEASE = "3.8.5"
+# Releases the project tests against: the newest, and the oldest it supports.
+TESTED_RELEASES = ("3.8.5", "3.6")
+MANAGER = "flamenco-manager"
+WORKER = "flamenco-worker"
+TASK_TYPES = ("blender", "ffmpeg", "file-management", "misc")
+
+
+class FlamencoMissing(RuntimeError):
+    """The release is not in the cache; the message says how to put it there."""
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "flamenco-desk" / "flamenco"
+
+
+def release_dir(release: str) -> Path:
+    """Where tools/install_flamenco.sh keeps a release: outside the clone, so every clone
+    on the machine (CI's fresh ones too) shares one copy."""
+    return cache_root() / release
+
+
+def require_release(release: str) -> Path:
+    folder = release_dir(release)
+    missing = [name for name in (MANAGER, WORKER) if not os.access(folder / name, os.X_OK)]
+    if missing:
+        raise FlamencoMissing(
+            f"Flamenco {release} is not installed ({', '.join(missing)} missing in {folder}). "
+            f"Run: FLAMENCO_SRC=<Flamenco {release} release archive, or a folder with its "
+            f"flamenco-manager and flamenco-worker> bash tools/install_flamenco.sh {release}"
+        )
+    return folder
+
+
+def served_spec_path(release: str) -> Path:
+    """The OpenAPI document that release's Manager serves (GET /api/v3/openapi3.json),
+    saved beside its binaries by the install script or the first farm that ran it."""
+    return release_dir(release) / "openapi3.json"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _place_binary(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        return
+    try:
+        os.link(source, target)  # cheap, and still a real file next to `scripts/`
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _yaml_value(value: Any) -> str:
+    return json.dumps(value)  # JSON scalars and lists are valid YAML
+
+
+def default_blender_python() -> str:
+    """A Python with bpy for the Worker's blender: this one if it has bpy, else the
+    project's Blender 5.0.1 venv."""
+    import importlib.util
+
+    if importlib.util.find_spec("bpy") is not None:
+        return sys.executable
+    return str(ROOT / ".venv" / "bpy-5.0.1" / "bin" / "python")
+
+
+class Farm:
+    """One Manager and (optionally) one Worker, started as real processes in `root`."""
+
+    def __init__(
+        self,
+        root: Path,
+        release: str = DEFAULT_RELEASE,
+        *,
+        shaman: bool = False,
+        worker: bool = True,
+        scripts: Optional[list[Path]] = None,
+        blender_python: Optional[str] = None,
+        name: str = "Flamenco Desk Test Farm",
+        port: Optional[int] = None,
+        extra_config: str = "",
+    ) -> None:
+        self.root = Path(root)
+        self.release = release
+        self.binaries = require_release(release)
+        self.shaman = shaman
+        self.with_worker = worker
+        self.name = name
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.manager_dir = self.root / "manager"
+        self.worker_dir = self.root / "worker"
+        self.shared = self.root / "shared"
+        self.scripts = scripts if scripts is not None else sorted((ROOT / "manager_scripts").glob("*.js"))
+        self.blender_python = blender_python or default_blender_python()
+        self.extra_config = extra_config
+        self._manager: Optional[subprocess.Popen[bytes]] = None
+        self._worker: Optional[subprocess.Popen[bytes]] = None
+        self._logs: list[Any] = []
+        self.worker_name = f"desk-worker-{self.port}"
+
+    # -- paths ---------------------------------------------------------------------------
+
+    @property
+    def jobs_root(self) -> Path:
+        """The Manager's job storage (`{jobs}`): shared storage, or its jobs/ with Shaman."""
+        return self.shared / "jobs" if self.shaman else self.shared
+
+    @property
+    def blender(self) -> Path:
+        return self.root / "bin" / "blender"
+
+    def log_path(self, which: str) -> Path:
+        return (self.manager_dir if which == "manager" else self.worker_dir) / f"{which}.log"
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def _write_files(self) -> None:
+        _place_binary(self.binaries / MANAGER, self.manager_dir / MANAGER)
+        scripts_dir = self.manager_dir / "scripts"
+        scripts_dir.mkdir(parents=True, exist_ok=True)  # must exist when the Manager starts
+        for script in self.scripts:
+            shutil.copy2(script, scripts_dir / script.name)
+        self.shared.mkdir(parents=True, exist_ok=True)
+        (self.manager_dir / "storage").mkdir(exist_ok=True)
+
+        self.blender.parent.mkdir(parents=True, exist_ok=True)
+        self.blender.write_text(
+            "#!/bin/sh\n"
+            "# The Worker's blender: Flamenco Desk's bpy-based stand-in (tools/blender_for_worker.py).\n"
+            f'exec "{self.blender_python}" "{ROOT / "tools" / "blender_for_worker.py"}" "$@"\n'
+        )
+        self.blender.chmod(0o755)
+
+        config = f"""\
+_meta:
+  version: 3
+manager_name: {_yaml_value(self.name)}
+listen: {_yaml_value(f"127.0.0.1:{self.port}")}
+database: {_yaml_value(str(self.manager_dir / "flamenco-manager.sqlite"))}
+autodiscoverable: false
+local_manager_storage_path: {_yaml_value(str(self.manager_dir / "storage"))}
+shared_storage_path: {_yaml_value(str(self.shared))}
+shaman:
+  enabled: {"true" if self.shaman else "false"}
+task_timeout: 10m
+worker_timeout: 1m
+blocklist_threshold: 3
+task_fail_after_softfail_count: 3
+variables:
+  blender:
+    values:
+      - platform: linux
+        value: {_yaml_value(str(self.blender))}
+  blenderArgs:
+    values:
+      - platform: all
+        value: "-b -y"
+{self.extra_config}"""
+        (self.manager_dir / "flamenco-manager.yaml").write_text(config)
+
+        if self.with_worker:
+            _place_binary(self.binaries / WORKER, self.worker_dir / WORKER)
+            (self.worker_dir / "home").mkdir(parents=True, exist_ok=True)
+            (self.worker_dir / "flamenco-worker.yaml").write_text(
+                f"manager_url: {_yaml_value(self.url + '/')}\n"
+                f"task_types: {_yaml_value(list(TASK_TYPES))}\n"
+                f"worker_name: {_yaml_value(self.worker_name)}\n"
+            )
+
+    def _spawn(self, which: str, argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.log_path(which), "ab")
+        self._logs.append(log)
+        log.write(f"\n===== {which} started {time.strftime('%H:%M:%S')} =====\n".encode())
+        log.flush()
+        return subprocess.Popen(
+            argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **env}, start_new_session=True,
+        )
+
+    # -- processes ------------------------------------------------------------------------
+
+    def start(self) -> Farm:
+        self._write_files()
+        self.start_manager()
+        if self.with_worker:
+            self.start_worker()
+        return self
+
+    def start_manager(self, timeout: float = 60.0) -> None:
+        # NO_COLOR: plain logs, readable when a failing test prints them.
+        self._manager = self._spawn(
+            "manager", [str(self.manager_dir / MANAGER)], self.manager_dir, {"NO_COLOR": "1"}
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._manager.poll() is not None:
+                raise RuntimeError(f"the Manager exited with {self._manager.returncode}:\n{self.log_tail('manager')}")
+            try:
+                version = self.get_json("/api/v3/version", timeout=1.0)
+                if version.get("shortversion"):
+                    break
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Manager did not answer within {timeout:.0f} s:\n{self.log_tail('manager')}")
+            time.sleep(0.05)
+        self._save_served_spec()
+
+    def _save_served_spec(self) -> None:
+        target = served_spec_path(self.release)
+        if target.exists():
+            return
+        with urllib.request.urlopen(self.url + "/api/v3/openapi3.json", timeout=10) as response:
+            data = response.read()
+        json.loads(data)  # only a whole, valid document goes into the cache
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+    def start_worker(self, timeout: float = 60.0) -> None:
+        env = {
+            "FLAMENCO_HOME": str(self.worker_dir / "home"),
+            "FLAMENCO_WORKER_NAME": self.worker_name,
+            "NO_COLOR": "1",
+        }
+        self._worker = self._spawn("worker", [str(self.worker_dir / WORKER)], self.worker_dir, env)
+        self.wait_for_worker("awake", timeout)
+
+    def worker_status(self) -> Optional[str]:
+        workers = self.get_json("/api/v3/worker-mgt/workers").get("workers", [])
+        for worker in workers:
+            if worker.get("name") == self.worker_name:
+                return str(worker.get("status"))
+        return None
+
+    def wait_for_worker(self, status: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.worker_status() != status:
+            if self._worker is not None and self._worker.poll() is not None:
+                raise RuntimeError(f"the Worker exited with {self._worker.returncode}:\n{self.log_tail('worker')}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the Worker did not become {status} within {timeout:.0f} s:\n{self.log_tail('worker')}"
+                )
+            time.sleep(0.1)
+
+    def kick_worker(self) -> None:
+        """Make the Worker ask for work now. An idle Worker asks only every 20 s; a freshly
+        started one asks after about 3 s. Only for an idle Worker: a running task would be
+        requeued."""
+        self.stop_worker()
+        self.start_worker()
+
+    @staticmethod
+    def _stop(proc: Optional[subprocess.Popen[bytes]], timeout: float = 15.0) -> None:
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGINT)  # both shut down cleanly on SIGINT (the Worker signs off)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def stop_worker(self) -> None:
+        self._stop(self._worker)
+        self._worker = None
+
+    def stop_manager(self) -> None:
+        self._stop(self._manager)
+        self._manager = None
+
+    def restart_manager(self, down_seconds: float = 0.0) -> None:
+        """Stop the Manager and start it again on the same port and database."""
+        self.stop_manager()
+        time.sleep(down_seconds)
+        self.start_manager()
+
+    def stop(self) -> None:
+        self.stop_worker()
+        self.stop_manager()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def __enter__(self) -> Farm:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- talking to it (for fixtures and tools; the add-on has its own client) -------------------
+
+    def get_json(self, path: str, timeout: float = 10.0) -> Any:
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def post_json(self, path: str, body: Any, timeout: float = 30.0) -> Any:
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read()
+        return json.loads(data) if data else None
+
+    def job(self, job_id: str) -> Any:
+        return self.get_json(f"/api/v3/jobs/{job_id}")
+
+    def wait_for_job(self, job_id: str, statuses: tuple[str, ...] = ("completed",), timeout: float = 180.0,
+                     kick: bool = True) -> Any:
+        """Wait until the job has one of `statuses`; `kick` makes an idle Worker look for it now."""
+        if kick and self.with_worker:
+            self.kick_worker()
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job["status"] in statuses:
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"job {job_id} is {job['status']!r}, not {statuses} after {timeout:.0f} s\n"
+                    f"{self.log_tail('worker')}"
+                )
+            time.sleep(0.25)
+
+    def log_tail(self, which: str, lines: int = 60) -> str:
+        path = self.log_path(which)
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            return f"({which} log missing)"
+        return f"--- {path} (last {lines} lines) ---\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def main(argv: list[str]) -> int:
+    """`python tools/local_farm.py [RELEASE] [FOLDER]`: run a farm until Ctrl-C (for poking at)."""
+    release = argv[1] if len(argv) > 1 else DEFAULT_RELEASE
+    folder = Path(argv[2]) if len(argv) > 2 else ROOT / ".cache" / "farm"
+    try:
+        farm = Farm(folder, release).start()
+    except FlamencoMissing as ex:
+        print(ex, file=sys.stderr)
+        return 2
+    print(f"Flamenco {release} at {farm.url}; shared storage {farm.shared}; Ctrl-C stops it", flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        farm.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
