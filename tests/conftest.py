@@ -18,12 +18,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if "BLENDER_USER_RESOURCES" not in os.environ:
     os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="flamenco-desk-blender-user-")
 
-# bpy-free packages are importable as top-level names (`api`, `safe_eval`) ...
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# bpy-free packages are importable as top-level names (`api`, `safe_eval`), test support as
+# `support` (one name only: importing it twice would make two sets of fixtures' state) ...
+for _path in (ROOT, ROOT / "tests"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 # ... and bpy-free modules that import their siblings relatively (`core`) through a bare
 # package that does not run the add-on's __init__ (which needs bpy).
 if "flamenco_desk_src" not in sys.modules:
     _pkg = types.ModuleType("flamenco_desk_src")
     _pkg.__path__ = [str(ROOT)]
     sys.modules["flamenco_desk_src"] = _pkg
+
+# The real Flamenco farm: fixtures `farm`, `shaman_farm`, `proxy`, `job_type_script`.
+pytest_plugins = ("support.farm_fixtures",)

@@ -1,24 +1,16 @@
-"""Fixtures for the bpy-free API tests: a StubManager and clients for it."""
+"""Fixtures for the bpy-free API tests: a client talking to the real Manager through the
+fault proxy (tests/support/farm_fixtures.py), and complete jobs to submit."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from api import ManagerClient  # noqa: E402
-from api import SubmittedJob  # noqa: E402
-from tests.support import SleepRecorder  # noqa: E402
-from tests.support.stub_manager import StubManager, stub_manager_fixture  # noqa: E402
-
-# The fixture checks at teardown that all stub traffic matched the contract.
-stub = pytest.fixture(name="stub")(stub_manager_fixture)
+from api import ManagerClient, SubmittedJob
+from support import SleepRecorder
+from support.fault_proxy import FaultProxy
+from local_farm import Farm
 
 
 @pytest.fixture
@@ -27,32 +19,43 @@ def sleeps() -> SleepRecorder:
 
 
 @pytest.fixture
-def client(stub: StubManager, sleeps: SleepRecorder) -> Iterator[ManagerClient]:
-    with ManagerClient(stub.url, sleep=sleeps, connect_timeout=2.0, read_timeout=5.0) as manager:
+def client(proxy: FaultProxy, sleeps: SleepRecorder) -> Iterator[ManagerClient]:
+    with ManagerClient(proxy.url, sleep=sleeps, connect_timeout=2.0, read_timeout=10.0) as manager:
         yield manager
 
 
-SETTINGS = {
-    "simple-blender-render": {
-        "frames": "1-10",
-        "chunk_size": 3,
-        "render_output_root": "/render/shot",
-        "add_path_components": 0,
-        "render_output_path": "/render/shot/job/{timestamp}/######",
-        "blendfile": "/render/shot/shot.blend",
-        "fps": 24.0,
-        "format": "PNG",
-        "image_file_extension": ".png",
-        "has_previews": False,
-        "scene": "Scene",
-    },
-    "echo-sleep-test": {"message": "hi", "sleep_duration_seconds": 1, "sleep_repeats": 2},
-}
+def settings_for(farm: Farm, job_type: str) -> dict[str, object]:
+    """Complete, correctly typed settings for the built-in job types (the Manager applies
+    no defaults: every key is sent)."""
+    if job_type == "echo-sleep-test":
+        return {"message": "hi", "sleep_duration_seconds": 1, "sleep_repeats": 2}
+    if job_type == "simple-blender-render":
+        out = farm.shared / "render" / "api-tests"
+        return {
+            "frames": "1-10",
+            "chunk_size": 3,
+            "render_output_root": str(out),
+            "add_path_components": 0,
+            "render_output_path": str(out / "job" / "{timestamp}" / "######"),
+            "blendfile": str(farm.shared / "nothing-here.blend"),
+            "fps": 24,
+            "format": "PNG",
+            "image_file_extension": ".png",
+            "has_previews": False,
+            "scene": "Scene",
+        }
+    raise KeyError(job_type)
 
 
 @pytest.fixture
-def make_job(stub: StubManager) -> Callable[..., SubmittedJob]:
-    """SubmittedJob factory with complete, correctly typed settings."""
+def etags(farm: Farm) -> dict[str, str]:
+    return {jt["name"]: jt["etag"] for jt in farm.get_json("/api/v3/jobs/types")["job_types"]}
+
+
+@pytest.fixture
+def make_job(farm: Farm, etags: dict[str, str]) -> Callable[..., SubmittedJob]:
+    """SubmittedJob factory with complete, correctly typed settings. Jobs are submitted
+    paused by default so the shared Worker does not spend the session running them."""
 
     def _make(job_type: str = "simple-blender-render", **fields: object) -> SubmittedJob:
         values: dict[str, object] = {
@@ -60,9 +63,10 @@ def make_job(stub: StubManager) -> Callable[..., SubmittedJob]:
             "type": job_type,
             "priority": 50,
             "submitter_platform": "linux",
-            "type_etag": stub.etag_of(job_type) if job_type in SETTINGS else None,
-            "settings": dict(SETTINGS.get(job_type, {})),
+            "type_etag": etags.get(job_type),
+            "settings": settings_for(farm, job_type) if job_type in ("echo-sleep-test", "simple-blender-render") else {},
             "metadata": {"desk.submission": "test"},
+            "initial_status": "paused",
         }
         values.update(fields)
         return SubmittedJob(**values)  # type: ignore[arg-type]

@@ -1,25 +1,25 @@
 """Validate HTTP traffic against the Flamenco OpenAPI spec (openapi-core 0.23).
 
-The spec lives outside the repo (``<repo>/../shared/flamenco/flamenco-openapi.yaml``,
-or $FLAMENCO_OPENAPI) and is never copied in.
+The spec is the document the real Manager serves itself (`GET /api/v3/openapi3.json`), each
+release its own, kept beside that release's binaries by tools/install_flamenco.sh
+(`local_farm.served_spec_path`). Nothing of it is copied into the repository.
 
-The real Manager deviates from its spec in a few documented places
-(api-notes §7); those, and only those, are tolerated by ``KNOWN_DEVIATIONS``
-below. Everything else is reported as a readable list of problems.
+The real Manager deviates from its spec in a few documented places; those, and only those,
+are tolerated by ``KNOWN_DEVIATIONS`` below. Everything else is reported as a readable list
+of problems.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
+import sys
 import threading
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.paths.exceptions import PathNotFound
@@ -27,7 +27,9 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SPEC = REPO_ROOT.parent / "shared" / "flamenco" / "flamenco-openapi.yaml"
+if str(REPO_ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+import local_farm  # noqa: E402
 
 # Only /api/v3 is described by the spec; /job-files/ etc. are static files.
 API_PREFIX = "/api/v3/"
@@ -42,19 +44,31 @@ class ContractViolation(AssertionError):
         super().__init__(f"{what}: " + "; ".join(problems))
 
 
-def spec_path() -> Path:
-    return Path(os.environ.get("FLAMENCO_OPENAPI", str(DEFAULT_SPEC)))
+def spec_path(release: str = local_farm.DEFAULT_RELEASE) -> Path:
+    """The API document `release`'s Manager serves; a clear error when it is not installed."""
+    path = local_farm.served_spec_path(release)
+    if not path.is_file():
+        local_farm.require_release(release)  # names FLAMENCO_SRC when the release is missing
+        raise local_farm.FlamencoMissing(
+            f"{path} is missing: run bash tools/install_flamenco.sh {release} (it records the document)"
+        )
+    return path
 
 
 @functools.lru_cache(maxsize=None)
 def _load(path: str) -> tuple[OpenAPI, dict[str, Any]]:
     with open(path, encoding="utf-8") as stream:
-        spec = yaml.safe_load(stream)
+        spec = json.load(stream)
     return OpenAPI.from_dict(spec), spec
 
 
-def openapi() -> OpenAPI:
-    return _load(str(spec_path()))[0]
+def openapi(release: str = local_farm.DEFAULT_RELEASE) -> OpenAPI:
+    return _load(str(spec_path(release)))[0]
+
+
+def document(release: str = local_farm.DEFAULT_RELEASE) -> dict[str, Any]:
+    """The served document as plain data (for tests that read it)."""
+    return _load(str(spec_path(release)))[1]
 
 
 # openapi-core keeps per-call state in shared unmarshallers; the stub calls in
@@ -158,7 +172,12 @@ def _error_body_problems(status: int, body: Any) -> list[str]:
 
 
 def request_problems(
-    method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | str | None = None
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | str | None = None,
+    *,
+    release: str = local_farm.DEFAULT_RELEASE,
 ) -> list[str]:
     """Problems with this request, [] if it matches the spec (or isn't /api/v3)."""
     path = urllib.parse.urlsplit(url).path
@@ -168,7 +187,7 @@ def request_problems(
     request = _Request(method, url, headers or {}, raw)
     with _LOCK:
         try:
-            openapi().validate_request(request)
+            openapi(release).validate_request(request)
         except PathNotFound:
             return [f"{method.upper()} {path} is not in the API spec"]
         except Exception as exc:  # openapi-core raises a zoo of types
@@ -183,14 +202,9 @@ def response_problems(
     headers: Mapping[str, str] | None = None,
     body: bytes | str | None = None,
     *,
-    legacy_missing: Iterable[str] = (),
+    release: str = local_farm.DEFAULT_RELEASE,
 ) -> list[str]:
-    """Problems with this response, minus KNOWN_DEVIATIONS.
-
-    ``legacy_missing``: required fields deliberately left out because the
-    stub emulates a Manager older than the spec (steps_* before 3.8,
-    index_in_job before 3.6).
-    """
+    """Problems with this response, minus KNOWN_DEVIATIONS."""
     path = urllib.parse.urlsplit(url).path
     if not path.startswith(API_PREFIX):
         return []
@@ -201,10 +215,9 @@ def response_problems(
         parsed: Any = json.loads(raw) if raw else None
     except ValueError:
         parsed = None
-    legacy = {f"'{name}' is a required property" for name in legacy_missing}
     with _LOCK:
         try:
-            openapi().validate_response(request, response)
+            openapi(release).validate_response(request, response)
         except PathNotFound:
             return [f"{method.upper()} {path} is not in the API spec"]
         except ResponseNotFound:
@@ -214,8 +227,6 @@ def response_problems(
         except Exception as exc:
             problems = []
             for where, msg in _schema_problems(exc):
-                if msg in legacy:
-                    continue
                 if any(rule(method.upper(), path, status, parsed, where, msg) for rule in KNOWN_DEVIATIONS):
                     continue
                 problems.append(f"{where}: {msg}" if where not in ("", "/") else msg)
@@ -224,9 +235,14 @@ def response_problems(
 
 
 def validate_request(
-    method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | str | None = None
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | str | None = None,
+    *,
+    release: str = local_farm.DEFAULT_RELEASE,
 ) -> None:
-    problems = request_problems(method, url, headers, body)
+    problems = request_problems(method, url, headers, body, release=release)
     if problems:
         raise ContractViolation(f"request {method.upper()} {urllib.parse.urlsplit(url).path}", problems)
 
@@ -238,9 +254,9 @@ def validate_response(
     headers: Mapping[str, str] | None = None,
     body: bytes | str | None = None,
     *,
-    legacy_missing: Iterable[str] = (),
+    release: str = local_farm.DEFAULT_RELEASE,
 ) -> None:
-    problems = response_problems(method, url, status, headers, body, legacy_missing=legacy_missing)
+    problems = response_problems(method, url, status, headers, body, release=release)
     if problems:
         raise ContractViolation(
             f"response {status} to {method.upper()} {urllib.parse.urlsplit(url).path}", problems

@@ -1,4 +1,5 @@
-"""Fault injection for the stub Manager: held, delayed, canned and dropped answers."""
+"""Fault injection: held, delayed, canned and dropped answers, for faults a real Manager
+cannot be made to produce on demand (a hung request, a 5xx, garbage, a lost response)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,24 @@ import threading
 import time
 from typing import Any
 
-from .stub_records import Reply
-from .stub_state import StubState
+
+@dataclasses.dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    raw_body: bytes
+    time: float
+
+
+@dataclasses.dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -32,8 +49,12 @@ class _Dropped(Exception):
     """Close the connection without answering."""
 
 
-class FaultInjection(StubState):
+class FaultInjection:
     """Public hold/delay/respond/drop controls; ``_take_faults`` is used per request."""
+
+    def __init__(self) -> None:
+        self._fault_lock = threading.Lock()
+        self._faults: list[Fault] = []
 
     def _add_fault(self, fault: Fault) -> Fault:
         with self._fault_lock:

@@ -1,23 +1,25 @@
-"""HTTP plumbing of the stub Manager: a threading server whose handler hands
-every request to ``StubManager._dispatch`` and writes back the ``Reply``."""
+"""HTTP plumbing of the fault proxy: a threading server whose handler hands every request
+to its owner's ``_dispatch`` and writes back the ``Reply``."""
 
 from __future__ import annotations
 
 import http.server
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .stub_faults import _Dropped
-from .stub_records import Reply
+from .faults import Reply, _Dropped
 
-if TYPE_CHECKING:
-    from .stub_manager import StubManager
+
+class Owner(Protocol):
+    def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Reply: ...
+
+    def _track(self, conn: socket.socket, add: bool) -> None: ...
 
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    stub: StubManager
+    owner: Owner
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -28,13 +30,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.stub._track(self.connection, True)
+        self.server.owner._track(self.connection, True)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.stub._track(self.connection, False)
+            self.server.owner._track(self.connection, False)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -43,7 +45,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
-            reply = self.server.stub._dispatch(self.command, self.path, dict(self.headers.items()), body)
+            reply = self.server.owner._dispatch(self.command, self.path, dict(self.headers.items()), body)
         except _Dropped:
             self.close_connection = True
             try:

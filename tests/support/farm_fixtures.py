@@ -1,0 +1,113 @@
+"""Pytest fixtures around the real Flamenco farm (tools/local_farm.py), loaded as a plugin by
+tests/conftest.py.
+
+- ``farm``: one Manager + Worker of the release under test for the whole session
+  (``--flamenco-release``, default 3.8.5; tools/test.sh runs the end-to-end tests once per
+  release). Job types: the built-ins plus the project's example scripts (manager_scripts/).
+- ``shaman_farm``: the same with Shaman on (started only by tests that ask for it).
+- ``proxy``: a FaultProxy in front of ``farm`` for one test; its traffic must match the
+  served API document.
+- ``job_type_script``: drop a job-type script into the Manager's scripts/ for one test
+  (the Manager reloads scripts on every request since 3.7).
+When a test that used a farm fails, the tails of the Manager's and Worker's logs are attached
+to its report.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))
+
+import local_farm  # noqa: E402
+from local_farm import Farm  # noqa: E402
+
+from .fault_proxy import FaultProxy  # noqa: E402
+
+_FARMS_KEY = pytest.StashKey[list[Farm]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--flamenco-release",
+        default=local_farm.DEFAULT_RELEASE,
+        help="Flamenco release the farm fixtures run (installed by tools/install_flamenco.sh)",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"Flamenco release under test: {config.getoption('--flamenco-release')}"
+
+
+def _release(config: pytest.Config) -> str:
+    return str(config.getoption("--flamenco-release"))
+
+
+def _start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str,
+           **kwargs: object) -> Iterator[Farm]:
+    release = _release(request.config)
+    try:
+        farm = Farm(tmp_path_factory.mktemp(name), release, **kwargs)  # type: ignore[arg-type]
+    except local_farm.FlamencoMissing as ex:
+        pytest.fail(str(ex), pytrace=False)  # the real Flamenco is required, never skipped
+    request.config.stash.setdefault(_FARMS_KEY, []).append(farm)
+    farm.start()
+    try:
+        yield farm
+    finally:
+        farm.stop()
+
+
+@pytest.fixture(scope="session")
+def release(request: pytest.FixtureRequest) -> str:
+    return _release(request.config)
+
+
+@pytest.fixture(scope="session")
+def farm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
+    yield from _start(request, tmp_path_factory, "farm")
+
+
+@pytest.fixture(scope="session")
+def shaman_farm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
+    yield from _start(request, tmp_path_factory, "shaman-farm", shaman=True, name="Flamenco Desk Shaman Farm")
+
+
+@pytest.fixture
+def proxy(farm: Farm) -> Iterator[FaultProxy]:
+    with FaultProxy(farm.url, farm.release) as fault_proxy:
+        yield fault_proxy
+    fault_proxy.assert_contract_clean()
+
+
+@pytest.fixture
+def job_type_script(farm: Farm) -> Iterator[Callable[[str, str], Path]]:
+    """`job_type_script(file_name, source)` writes a script the Manager serves as a job type
+    (name = file stem with `_` → `-`); removed after the test."""
+    written: list[Path] = []
+
+    def write(file_name: str, source: str) -> Path:
+        path = farm.manager_dir / "scripts" / file_name
+        path.write_text(source, encoding="utf-8")
+        written.append(path)
+        return path
+
+    yield write
+    for path in written:
+        path.unlink(missing_ok=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and {"farm", "shaman_farm"} & set(getattr(item, "fixturenames", ())):
+        for farm in item.config.stash.get(_FARMS_KEY, []):
+            for which in ("manager", "worker"):
+                report.sections.append((f"{farm.root.name} {which} log", farm.log_tail(which, 80)))
