@@ -43,6 +43,8 @@ from .models import (
     Task,
     TaskStatus,
     TaskSummary,
+    Worker,
+    WorkerSummary,
     WorkerTag,
 )
 
@@ -346,6 +348,19 @@ class ManagerClient:
         path = f"{API}/jobs/type/{_quote(name)}"
         _, data = self._get_json(path)
         return self._parse(f"GET {path}", JobType.from_json, data)
+
+    def workers(self) -> list[WorkerSummary]:
+        """GET /api/v3/worker-mgt/workers: every Worker, without its current task."""
+        path = f"{API}/worker-mgt/workers"
+        _, data = self._get_json(path)
+        items = self._list(f"GET {path}", data, "workers")
+        return [self._parse(f"GET {path}", WorkerSummary.from_json, item) for item in items]
+
+    def worker(self, worker_id: str) -> Worker:
+        """GET /api/v3/worker-mgt/workers/{worker_id}: with its current (or last) task."""
+        path = f"{API}/worker-mgt/workers/{_check_uuid(worker_id, 'worker')}"
+        _, data = self._get_json(path)
+        return self._parse(f"GET {path}", Worker.from_json, data)
 
     def worker_tags(self) -> list[WorkerTag]:
         """GET /api/v3/worker-mgt/tags."""

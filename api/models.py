@@ -653,3 +653,103 @@ class SubmittedJob:
         if self.storage is not None:
             body["storage"] = self.storage.to_json()
         return body
+
+
+class WorkerStatus(StrEnum):
+    STARTING = "starting"
+    AWAKE = "awake"
+    ASLEEP = "asleep"
+    ERROR = "error"
+    TESTING = "testing"
+    OFFLINE = "offline"
+    RESTART = "restart"
+
+
+@dataclass(frozen=True)
+class WorkerStatusChange:
+    """A status the Manager asked the Worker to go to (lazily: after its current task)."""
+
+    status: str
+    is_lazy: bool
+
+    @classmethod
+    def from_json(cls, data: object) -> WorkerStatusChange:
+        f = _Fields(data, "a worker's status change")
+        return cls(_known(f.text("status"), WorkerStatus), f.flag("is_lazy", False))
+
+
+@dataclass(frozen=True)
+class WorkerSummary:
+    """GET /worker-mgt/workers: one entry. No current task (only `Worker` has it)."""
+
+    id: str
+    name: str
+    status: str
+    version: str
+    last_seen: datetime | None = None
+    status_change: WorkerStatusChange | None = None
+    can_restart: bool = False
+
+    @classmethod
+    def from_json(cls, data: object) -> WorkerSummary:
+        f = _Fields(data, "a worker")
+        change = f.opt_mapping("status_change")
+        return cls(
+            id=f.text("id"),
+            name=f.text("name"),
+            status=_known(f.text("status"), WorkerStatus),
+            version=f.opt_text("version") or "",
+            last_seen=f.opt_time("last_seen"),
+            status_change=WorkerStatusChange.from_json(change) if change is not None else None,
+            can_restart=f.flag("can_restart", False),
+        )
+
+
+@dataclass(frozen=True)
+class WorkerTask:
+    """The task a Worker is working on (or last worked on): a TaskSummary plus its job."""
+
+    id: str
+    name: str
+    status: str
+    job_id: str
+    task_type: str
+    updated: datetime | None
+
+    @classmethod
+    def from_json(cls, data: object) -> WorkerTask:
+        f = _Fields(data, "a worker's task")
+        return cls(
+            id=f.text("id"),
+            name=f.text("name"),
+            status=_known(f.text("status"), TaskStatus),
+            job_id=f.text("job_id"),
+            task_type=f.opt_text("task_type") or "",
+            updated=f.opt_time("updated"),
+        )
+
+
+@dataclass(frozen=True)
+class Worker:
+    """GET /worker-mgt/workers/{id}: the summary plus address, platform, task and tags."""
+
+    summary: WorkerSummary
+    ip_address: str
+    platform: str
+    supported_task_types: tuple[str, ...]
+    task: WorkerTask | None = None
+    tags: tuple[WorkerTag, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: object) -> Worker:
+        summary = WorkerSummary.from_json(data)
+        f = _Fields(data, f"worker '{summary.name}'")
+        task = f.opt_mapping("task")
+        return cls(
+            summary=summary,
+            ip_address=f.opt_text("ip_address") or "",
+            platform=f.opt_text("platform") or "",
+            supported_task_types=f.opt_strings("supported_task_types") or (),
+            task=WorkerTask.from_json(task) if task is not None else None,
+            tags=tuple(WorkerTag.from_json(t) for t in f.opt_items("tags") or []),
+        )
