@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import requests
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from .errors import (
     FlamencoError,
@@ -31,6 +31,7 @@ from .errors import (
     ResponseLost,
 )
 from .features import Features
+from .joblist import JobListParser, JobRow
 from .models import (
     Job,
     JobStatus,
@@ -198,7 +199,8 @@ class ManagerClient:
         return self.cancel is not None and self.cancel.is_set()
 
     def _attempt(
-        self, method: str, url: str, body: bytes | None, params: dict[str, str] | None, accept: str
+        self, method: str, url: str, body: bytes | None, params: dict[str, str] | None, accept: str,
+        stream: bool = False,
     ) -> requests.Response:
         headers = {"Accept": accept, "User-Agent": self.user_agent}
         if body is not None:
@@ -211,6 +213,7 @@ class ManagerClient:
                 params=params,
                 headers=headers,
                 timeout=(self.connect_timeout, self.read_timeout),
+                stream=stream,
             )
         except requests.ConnectTimeout as exc:
             raise ManagerTimeout(self.base_url, "connect", self.connect_timeout) from exc
@@ -236,6 +239,7 @@ class ManagerClient:
         params: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
         accept: str = "application/json",
+        stream: bool = False,
     ) -> requests.Response:
         url = self.base_url + path
         data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
@@ -244,7 +248,7 @@ class ManagerClient:
         while True:
             response: requests.Response | None = None
             try:
-                response = self._attempt(method, url, data, params, accept)
+                response = self._attempt(method, url, data, params, accept, stream)
                 if response.status_code in expect:
                     return response
                 if response.status_code < 400:
@@ -391,6 +395,33 @@ class ManagerClient:
         _, data = self._get_json(path)
         items = self._list(f"GET {path}", data, "jobs")
         return [self._parse(f"GET {path}", Job.from_json, item) for item in items]
+
+    def job_rows(self, on_bytes: Callable[[int], None] | None = None) -> list[JobRow]:
+        """GET /api/v3/jobs as compact rows, parsed while the body streams in, so that a
+        20,000-job list never holds Python's lock for long (see api/joblist.py). Use this
+        for job lists; `jobs()` gives whole `Job` objects (settings, metadata)."""
+        self.features().require("jobs_list")
+        path = f"{API}/jobs"
+        response = self._request("GET", path, stream=True)
+        parser = JobListParser()
+        rows: list[JobRow] = []
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
+                rows += parser.feed(chunk)
+                if self._cancelled():
+                    raise ResponseLost(self.base_url)
+            rows += parser.close()
+        except requests.exceptions.ConnectionError as exc:  # read timeouts are wrapped in this
+            if any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
+                raise ManagerTimeout(self.base_url, "read", self.read_timeout) from exc
+            raise ResponseLost(self.base_url) from exc
+        except (requests.exceptions.ChunkedEncodingError, ProtocolError) as exc:
+            raise ResponseLost(self.base_url) from exc
+        finally:
+            response.close()
+        return rows
 
     def find_jobs_by_metadata(self, key: str, value: str) -> list[Job]:
         """Jobs whose metadata[key] == value (filtered here; the Manager can't)."""
