@@ -1,5 +1,6 @@
-"""Watching jobs from Blender: the poll loop on the add-on's timer, notifications and the
-last-rendered thumbnail. The bookkeeping itself is bpy-free (`core.monitor`)."""
+"""Watching jobs from Blender: the Manager's event stream and the bounded poll loop on the
+add-on's timer, notifications and the last-rendered thumbnail. The bookkeeping itself is
+bpy-free (`core.monitor`, `core.live`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import bpy
 from . import props, state
 from .api import errors
 from .api.client import ManagerClient
+from .api.event_stream import StreamState, StreamStatus
+from .core import live as core_live
 from .core import monitor as core_monitor
 from .operators import online
 from .runtime import timer
@@ -28,6 +31,9 @@ PANEL_INTEREST_SECONDS = 30.0
 
 monitor = core_monitor.Monitor()
 _panel_seen_at = 0.0
+_farm_seen_at = 0.0
+_live: Optional[core_live.LiveLink] = None
+_live_key: Optional[tuple[str, float, float]] = None
 _client: Optional[ManagerClient] = None
 _client_key: Optional[tuple[str, float, float]] = None
 _previews: Any = None
@@ -51,6 +57,19 @@ def panel_drawn() -> None:
     _panel_seen_at = time.monotonic()
 
 
+def farm_panel_drawn() -> None:
+    """The farm panel calls this: keep workers, tags and the farm status current."""
+    global _farm_seen_at
+    _farm_seen_at = time.monotonic()
+
+
+def _views_all_jobs() -> bool:
+    if time.monotonic() - _panel_seen_at >= PANEL_INTEREST_SECONDS:
+        return False
+    ui = getattr(bpy.context.window_manager, "flamenco_desk_ui", None)
+    return ui is not None and ui.list_scope == "ALL"
+
+
 def poll_client() -> ManagerClient:
     """A client of its own, without inline retries: the monitor schedules its own backoff
     (honouring Retry-After) instead of keeping a thread busy."""
@@ -70,7 +89,7 @@ def file_job_ids() -> set[str]:
 
 
 def _wanted() -> bool:
-    if monitor.open_job_id:
+    if monitor.open_job_id or monitor.want_farm:
         return True
     if time.monotonic() - _panel_seen_at < PANEL_INTEREST_SECONDS:
         return True
@@ -87,24 +106,62 @@ def thumbnail_dir() -> Path:
 
 
 def tick_hook() -> None:
-    """Runs on every timer tick (main thread): start a poll when one is due."""
-    if not online.allowed() or timer.bridge.busy(POLL_KEY) or not monitor.due():
+    """Runs on every timer tick (main thread): keep the event stream's subscriptions to what
+    is watched, and start a poll when one is due."""
+    if not online.allowed():
+        stop_live()
         return
     info = state.info()
     if info is None:  # never connected to this Manager: the submit panel's refresh comes first
         return
     monitor.watched_ids = file_job_ids()
-    if not _wanted():
-        return
+    monitor.want_list = _views_all_jobs()
+    monitor.want_farm = time.monotonic() - _farm_seen_at < PANEL_INTEREST_SECONDS
+    wanted = _wanted()
     try:
         client = poll_client()
     except ValueError as ex:  # no valid Manager URL
         monitor.error = str(ex)
         monitor.next_poll_at = monitor.clock() + core_monitor.IDLE_INTERVAL
         return
+    _keep_live(client, wanted)
+    if not wanted or timer.bridge.busy(POLL_KEY) or not monitor.due():
+        return
     client.use_features(info.features)
     plan = monitor.plan(thumbnail_dir(), can_list=info.features.jobs_list)
+    if not plan.requests:
+        return
     timer.run(lambda: core_monitor.poll(client, plan), _apply, _crashed, key=POLL_KEY)
+
+
+def _keep_live(client: ManagerClient, wanted: bool) -> None:
+    """One event stream per Manager URL and timeouts, started the first time something is
+    watched; its subscriptions follow what is watched."""
+    global _live, _live_key
+    key = (client.base_url, client.connect_timeout, client.read_timeout)
+    if _live is not None and _live_key != key:
+        stop_live()
+    if _live is None:
+        if not wanted:
+            return
+        _live = core_live.LiveLink(
+            key[0], monitor, timer.bridge.post, connect_timeout=key[1], read_timeout=key[2],
+            on_applied=_after_change,
+        )
+        _live_key = key
+        _live.start()
+    _live.update(active=wanted)
+
+
+def stop_live() -> None:
+    """Returns at once: the stream's thread ends by itself."""
+    global _live, _live_key
+    if _live is not None:
+        _live.stop()
+    _live = _live_key = None
+    if monitor.stream is not None:
+        monitor.set_stream(StreamStatus(StreamState.STOPPED))
+        monitor.stream = None
 
 
 def _crashed(ex: BaseException) -> None:
@@ -114,10 +171,18 @@ def _crashed(ex: BaseException) -> None:
 
 def _apply(result: object) -> None:
     assert isinstance(result, core_monitor.PollResult)
+    recovering = monitor.failures > 0
     monitor.apply(result)
-    _sync_file_refs()
     if result.thumbnail is not None:
         _load_thumbnail(result.thumbnail)
+    if recovering and monitor.failures == 0 and _live is not None:
+        _live.stream.retry_now()  # the Manager answers again: its stream may be back too
+    _after_change()
+
+
+def _after_change() -> None:
+    """After a poll or a slice of events was applied (main thread)."""
+    _sync_file_refs()
     events, monitor.events = monitor.events, []
     for event in events:
         _notify(event)
@@ -233,10 +298,11 @@ def _beep(ok: bool) -> None:
 
 
 def _manager_changed() -> None:
-    global _panel_seen_at
+    global _panel_seen_at, _farm_seen_at
+    stop_live()
     monitor.reset()
     notices.clear()
-    _panel_seen_at = 0.0
+    _panel_seen_at = _farm_seen_at = 0.0
 
 
 def register() -> None:
@@ -247,6 +313,7 @@ def register() -> None:
 
 def unregister() -> None:
     global _previews, _client, _client_key
+    stop_live()
     if tick_hook in timer.tick_hooks:
         timer.tick_hooks.remove(tick_hook)
     if _previews is not None:

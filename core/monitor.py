@@ -1,30 +1,49 @@
-"""Following jobs on the Manager: what one poll fetches, and how its result is applied.
+"""Following jobs on the Manager: what the artist watches, kept current by the Manager's
+event stream (core/live.py) and by bounded polling, which is the fallback without the
+stream and the resync after every (re)connect. bpy-free.
 
-A poll runs on a background thread and makes at most two requests, whatever the number
-of listed jobs: `GET /jobs` (every job, one request) and at most one detail of the open
-job (tasks, last-rendered frame or a log tail), fetched only after that job changed.
-`apply` runs on the main thread and only swaps in what the poll prepared.
+What is watched: the open job (its tasks, last-rendered frame and a log tail), this file's
+jobs, and on request every job ("All Jobs" list) and the farm (workers, tags, status).
+
+A poll runs on a background thread and makes at most two requests, whatever the farm
+holds: the job list is read only while the artist views all jobs, and then only after the
+stream (re)connected, or every LIST_INTERVAL without the stream; watched jobs are read one
+by one (`GET /jobs/{id}`, flat cost), without the stream every 2 s while active, with it
+only after (re)subscribing and to confirm status changes. `apply` and `apply_event` run on
+the main thread and only swap in what was prepared.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..api import errors, models
+from ..api import errors, events, models
 from ..api.client import ManagerClient
+from ..api.event_stream import StreamState, StreamStatus
+from ..api.joblist import ID, JobRow
+from .farm import FarmView
 from .job_actions import ACTIVE_STATES
+from .job_index import JobIndex
 
-ACTIVE_INTERVAL = 2.0
-IDLE_INTERVAL = 10.0
+ACTIVE_INTERVAL = 2.0  # without the stream: watched jobs that run
+IDLE_INTERVAL = 10.0  # without the stream: watched jobs that wait
+FINISHED_INTERVAL = 60.0  # without the stream: this file's finished jobs (someone may requeue)
+LIST_INTERVAL = 30.0  # without the stream: the whole job list, while the artist views it
+LOG_INTERVAL = 5.0  # the log tail of a running task (logs are not on the stream)
+VERIFY_INTERVAL = 60.0  # with the stream: the open job re-read now and then all the same
+SETTLE_DELAY = 0.3  # with the stream: a watched job whose status changed is re-read after this
+FOLLOW_UP_DELAY = 0.05  # between polls while more is due
 MAX_BACKOFF = 60.0
-DETAILS = ("tasks", "last_rendered", "log")
+MAX_REQUESTS = 2
+FINAL_STATES = frozenset({"completed", "failed", "canceled"})
 
 Fingerprint = tuple[datetime, str, int, int]
+Request = tuple[str, str]  # (kind, id): list, job, tasks, last_rendered, thumbnail, log, farm_status, workers, tags, worker
 
 
 def fingerprint(job: models.Job) -> Fingerprint:
@@ -35,92 +54,83 @@ def fingerprint(job: models.Job) -> Fingerprint:
 class PollPlan:
     """A snapshot of what the main thread wants; the background thread reads only this."""
 
-    fetch_list: bool  # GET /jobs: every job in one request (Manager 3.6+)
-    fetch_open_job: bool  # GET /jobs/{id}: older Managers, which cannot list
-    open_job_id: Optional[str]
-    open_fingerprint: Optional[Fingerprint]
-    details: tuple[str, ...]
-    log_task_id: Optional[str]
-    last_rendered_base: Optional[str]
-    thumbnail_dir: Optional[Path]
+    requests: tuple[Request, ...]
+    open_job_id: Optional[str] = None
+    last_rendered: Optional[models.LastRendered] = None
+    thumbnail_dir: Optional[Path] = None
+    # Objects to be freed on the background thread (an old 20,000-row job list).
+    release: list[object] = field(default_factory=list, compare=False)
 
 
 @dataclass
 class PollResult:
-    open_job_id: Optional[str] = None  # the job this poll was about
+    open_job_id: Optional[str] = None  # the open job when the poll was planned
     requests: int = 0
-    jobs: Optional[dict[str, models.Job]] = None
-    open_job: Optional[models.Job] = None
-    open_job_gone: bool = False
-    details_left: tuple[str, ...] = ()
+    done: list[Request] = field(default_factory=list)
+    rows: Optional[dict[str, JobRow]] = None
+    jobs: dict[str, models.Job] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
     tasks: Optional[list[models.TaskSummary]] = None
     task_counts: Optional[Counter[str]] = None
     log: Optional[tuple[str, str]] = None
     last_rendered: Optional[models.LastRendered] = None
-    last_rendered_checked: bool = False
     thumbnail: Optional[Path] = None
+    farm_status: Optional[str] = None
+    workers: Optional[list[models.WorkerSummary]] = None
+    tags: Optional[list[models.WorkerTag]] = None
+    worker: Optional[models.Worker] = None
     error: Optional[errors.FlamencoError] = None
 
 
 def poll(client: ManagerClient, plan: PollPlan) -> PollResult:
     """One poll (background thread). Never raises a FlamencoError: it is in `error`."""
+    plan.release.clear()  # freed here, not on the main thread
     result = PollResult(open_job_id=plan.open_job_id)
-    try:
-        if plan.fetch_list:
-            result.requests += 1
-            result.jobs = {job.id: job for job in client.jobs()}
-            if plan.open_job_id:
-                result.open_job = result.jobs.get(plan.open_job_id)
-                result.open_job_gone = result.open_job is None
-        elif plan.fetch_open_job and plan.open_job_id:
-            result.requests += 1
-            try:
-                result.open_job = client.job(plan.open_job_id)
-            except errors.NotFound:
-                result.open_job_gone = True
-        if plan.open_job_id and not result.open_job_gone:
-            _fetch_one_detail(client, plan, result)
-    except errors.FlamencoError as ex:
-        result.error = ex
+    for request in plan.requests[:MAX_REQUESTS]:
+        kind, ident = request
+        result.requests += 1
+        try:
+            _fetch(client, plan, result, kind, ident)
+        except errors.NotFound:
+            result.gone.add(ident)
+        except errors.FlamencoError as ex:
+            result.error = ex
+            break
+        result.done.append(request)
     return result
 
 
-def _fetch_one_detail(client: ManagerClient, plan: PollPlan, result: PollResult) -> None:
-    details = list(plan.details)
-    job = result.open_job
-    if job is not None and fingerprint(job) != plan.open_fingerprint:
-        details = list(DETAILS)  # the job changed: everything about it may have
-    if not details or plan.open_job_id is None:
-        return
-    job_id = plan.open_job_id
-    kind = details.pop(0)
-    result.requests += 1
-    if kind == "tasks":
-        tasks = client.job_tasks(job_id)
-        result.tasks = tasks
-        result.task_counts = Counter(t.status for t in tasks)
+def _fetch(client: ManagerClient, plan: PollPlan, result: PollResult, kind: str, ident: str) -> None:
+    if kind == "list":
+        result.rows = {row[ID]: row for row in client.job_rows()}
+    elif kind == "job":
+        result.jobs[ident] = client.job(ident)
+    elif kind == "tasks":
+        result.tasks = client.job_tasks(ident)
+        result.task_counts = Counter(t.status for t in result.tasks)
     elif kind == "log":
-        if plan.log_task_id:
-            text = client.task_logtail(plan.log_task_id)
-            result.log = (plan.log_task_id, text or "")
-        else:
-            result.requests -= 1
+        result.log = (ident, client.task_logtail(ident) or "")
     elif kind == "last_rendered":
-        result.last_rendered = client.job_last_rendered(job_id)
-        result.last_rendered_checked = True
-        if result.last_rendered is not None and plan.thumbnail_dir is not None:
-            details.insert(0, "thumbnail")
+        result.last_rendered = client.job_last_rendered(ident)
     elif kind == "thumbnail":
-        result.thumbnail = _download_thumbnail(client, job_id, plan)
-    result.details_left = tuple(details)
+        result.thumbnail = _download_thumbnail(client, ident, plan)
+    elif kind == "farm_status":
+        result.farm_status = client.farm_status()
+    elif kind == "workers":
+        result.workers = client.workers()
+    elif kind == "tags":
+        result.tags = client.worker_tags()
+    elif kind == "worker":
+        result.worker = client.worker(ident)
+    else:
+        raise ValueError(f"unknown poll request {kind!r}")
 
 
 def _download_thumbnail(client: ManagerClient, job_id: str, plan: PollPlan) -> Optional[Path]:
-    rendered = client.job_last_rendered(job_id) if plan.last_rendered_base is None else None
-    base = plan.last_rendered_base or (rendered.base if rendered else None)
-    if base is None or plan.thumbnail_dir is None:
+    if plan.last_rendered is None or plan.thumbnail_dir is None:
         return None
-    data = client.fetch_bytes(base.replace("\\", "/").rstrip("/") + "/last-rendered-small.jpg")
+    base = plan.last_rendered.base.replace("\\", "/").rstrip("/")
+    data = client.fetch_bytes(base + "/last-rendered-small.jpg")
     plan.thumbnail_dir.mkdir(parents=True, exist_ok=True)
     # A new name per image: Blender's preview cache is keyed by path.
     path = plan.thumbnail_dir / f"{job_id}-{time.time_ns()}.jpg"
@@ -149,13 +159,16 @@ class TaskTimes:
 
     def observe(self, tasks: list[models.TaskSummary], now: float) -> None:
         for task in tasks:
-            if task.status == "active":
-                self.started.setdefault(task.id, now)
-            elif task.status == "completed" and task.id in self.started and task.id not in self.durations:
-                self.durations[task.id] = now - self.started[task.id]
-            elif task.status == "queued":  # requeued: its next run is a new observation
-                self.started.pop(task.id, None)
-                self.durations.pop(task.id, None)
+            self.observe_one(task.id, task.status, now)
+
+    def observe_one(self, task_id: str, status: str, now: float) -> None:
+        if status == "active":
+            self.started.setdefault(task_id, now)
+        elif status == "completed" and task_id in self.started and task_id not in self.durations:
+            self.durations[task_id] = now - self.started[task_id]
+        elif status == "queued":  # requeued: its next run is a new observation
+            self.started.pop(task_id, None)
+            self.durations.pop(task_id, None)
 
     def mean(self) -> Optional[float]:
         if not self.durations:
@@ -163,13 +176,54 @@ class TaskTimes:
         return sum(self.durations.values()) / len(self.durations)
 
 
+def merge_job_update(job: models.Job, update: events.JobUpdate) -> Optional[models.Job]:
+    """The job after an event, or None when the event is older than the job we hold."""
+    if update.updated is not None and update.updated < job.updated:
+        return None
+    return replace(
+        job,
+        name=update.name if update.name is not None else job.name,
+        status=update.status,
+        priority=update.priority,
+        updated=update.updated or job.updated,
+        steps_completed=update.steps_completed,
+        steps_total=update.steps_total,
+        delete_requested_at=update.delete_requested_at,
+    )
+
+
+def merge_task_update(task: models.TaskSummary, update: events.TaskUpdate) -> Optional[models.TaskSummary]:
+    if update.updated is not None and update.updated < task.updated:
+        return None
+    worker = task.worker
+    if update.worker_id:
+        address = worker.address if worker is not None and worker.id == update.worker_id else ""
+        worker = models.TaskWorker(update.worker_id, update.worker_name, address)
+    return replace(
+        task,
+        name=update.name or task.name,
+        status=update.status,
+        updated=update.updated or task.updated,
+        steps_completed=update.steps_completed,
+        steps_total=update.steps_total if update.steps_total else task.steps_total,
+        worker=worker,
+    )
+
+
 class Monitor:
     """Main-thread state of what is being watched. bpy-free."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.jobs: dict[str, models.Job] = {}
+        # What the add-on asks for (set on the main thread before planning).
         self.open_job_id: Optional[str] = None
+        self.watched_ids: set[str] = set()
+        self.want_list = False  # the artist views all jobs
+        self.want_farm = False  # the artist views the farm
+        # What is known.
+        self.jobs: dict[str, models.Job] = {}  # watched and open jobs, whole
+        self.index = JobIndex(clock)  # every job, compact, while the artist views all jobs
+        self.farm = FarmView()
         self.open_job: Optional[models.Job] = None
         self.tasks: list[models.TaskSummary] = []
         self.task_counts: Counter[str] = Counter()
@@ -178,23 +232,32 @@ class Monitor:
         self.last_rendered: Optional[models.LastRendered] = None
         self.thumbnail: Optional[Path] = None
         self.thumbnail_version = 0
+        self.events: list[JobEvent] = []
+        self.times = TaskTimes()
+        # How it is kept current.
+        self.live = False  # the event stream is connected
+        self.stream: Optional[StreamStatus] = None
         self.error: Optional[str] = None
         self.failures = 0
-        self.next_poll_at = 0.0
-        self.next_list_at = 0.0
+        self.next_poll_at = 0.0  # no poll before (backoff, spacing)
         self.last_poll_at: Optional[float] = None
         self.last_requests = 0
-        self.watched_ids: set[str] = set()
-        self.events: list[JobEvent] = []
-        self._fingerprint: Optional[Fingerprint] = None
-        self._details: tuple[str, ...] = ()
-        self.times = TaskTimes()
+        self.last_event_at: Optional[float] = None
+        self._checked: dict[str, float] = {}  # job id → when it was last read
+        self._recheck: dict[str, float] = {}  # job id → re-read it from this time on
+        self._gone: set[str] = set()
+        self._list_at = 0.0
+        self._tasks_stale = False
+        self._last_rendered_stale = False
+        self._thumbnail_stale = False
+        self._log_at = 0.0
+        self._release: list[object] = []
 
     def reset(self) -> None:
         """Forget everything (another Manager, or the add-on is unloaded)."""
         self.__init__(self.clock)  # type: ignore[misc]
 
-    # -- what to do next -----------------------------------------------------------------
+    # -- what the artist does (main thread) -----------------------------------------------
 
     def open(self, job_id: Optional[str]) -> None:
         if job_id == self.open_job_id:
@@ -204,37 +267,60 @@ class Monitor:
         self.tasks, self.task_counts, self.log = [], Counter(), None
         self.selected_task_id = None
         self.last_rendered, self.thumbnail = None, None
-        self._fingerprint, self._details = None, ()
         self.times = TaskTimes()
-        self.poll_soon()
+        self._tasks_stale = self._last_rendered_stale = job_id is not None
+        self._thumbnail_stale = False
+        self._log_at = 0.0
+        if job_id:
+            self._gone.discard(job_id)
+            self._recheck[job_id] = 0.0
+        self.next_poll_at = min(self.next_poll_at, self.clock())
 
     def select_task(self, task_id: Optional[str]) -> None:
         self.selected_task_id = task_id
         self.log = None
-        self._details = ("log",) + tuple(d for d in self._details if d != "log")
-        self.poll_soon()
+        self._log_at = 0.0
+        self.next_poll_at = min(self.next_poll_at, self.clock())
 
     def poll_soon(self) -> None:
+        """Re-read what is watched now (e.g. after an action changed a job)."""
         now = self.clock()
+        for job_id in self._watched():
+            self._recheck[job_id] = now
+        if self.want_list and not self.live:
+            self._list_at = now
         self.next_poll_at = min(self.next_poll_at, now)
-        self.next_list_at = min(self.next_list_at, now)
+
+    # -- planning the next poll (main thread) -------------------------------------------------
 
     def due(self) -> bool:
         return self.clock() >= self.next_poll_at
 
-    def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True) -> PollPlan:
-        # Follow-up polls for the open job's details skip the (heavy) job list.
-        list_due = self.clock() >= self.next_list_at
-        return PollPlan(
-            fetch_list=list_due and can_list,
-            fetch_open_job=list_due and not can_list,
-            open_job_id=self.open_job_id,
-            open_fingerprint=self._fingerprint,
-            details=self._details,
-            log_task_id=self._log_task(),
-            last_rendered_base=self.last_rendered.base if self.last_rendered else None,
-            thumbnail_dir=thumbnail_dir,
-        )
+    def _watched(self) -> list[str]:
+        ids = sorted(self.watched_ids)
+        if self.open_job_id:
+            ids = [self.open_job_id] + [i for i in ids if i != self.open_job_id]
+        return ids
+
+    def _job_interval(self, job_id: str) -> float:
+        job = self.jobs.get(job_id)
+        if job is None or job.status in ACTIVE_STATES:
+            return ACTIVE_INTERVAL
+        if job.status in FINAL_STATES and job_id != self.open_job_id:
+            return FINISHED_INTERVAL
+        return IDLE_INTERVAL
+
+    def _job_due(self, job_id: str, now: float) -> bool:
+        if job_id in self._gone:
+            return False
+        if now >= self._recheck.get(job_id, float("inf")):
+            return True
+        last = self._checked.get(job_id)
+        if last is None:
+            return True
+        if self.live:
+            return job_id == self.open_job_id and now - last >= VERIFY_INTERVAL
+        return now - last >= self._job_interval(job_id)
 
     def _log_task(self) -> Optional[str]:
         if self.selected_task_id:
@@ -245,12 +331,57 @@ class Monitor:
                     return task.id
         return None
 
+    def wanted_requests(self, thumbnails: bool = True, can_list: bool = True) -> list[Request]:
+        """Everything due now, most important first (a poll takes the first two)."""
+        now = self.clock()
+        wanted: list[Request] = []
+        # While the stream connects, the list waits: read before the subscription, it would
+        # have to be read again after it.
+        connecting = self.stream is not None and self.stream.state == StreamState.CONNECTING
+        if can_list and self.want_list and not connecting and (
+            not self.index.fresh or (not self.live and now >= self._list_at)
+        ):
+            wanted.append(("list", ""))
+        opened = self.open_job_id
+        if opened and opened not in self._gone:
+            if self._job_due(opened, now):
+                wanted.append(("job", opened))
+            if self._tasks_stale:
+                wanted.append(("tasks", opened))
+            if self._last_rendered_stale:
+                wanted.append(("last_rendered", opened))
+            elif self._thumbnail_stale and thumbnails and self.last_rendered is not None:
+                wanted.append(("thumbnail", opened))
+            log_task = self._log_task()
+            if log_task and (now >= self._log_at or self.log is None or self.log[0] != log_task):
+                wanted.append(("log", log_task))
+        others = [i for i in self._watched() if i != opened and self._job_due(i, now)]
+        others.sort(key=lambda i: self._checked.get(i, 0.0))  # the longest unread first
+        wanted += [("job", i) for i in others]
+        if self.want_farm:
+            wanted += self.farm.requests(now, self.live)
+        return wanted
+
+    def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True) -> PollPlan:
+        requests = tuple(self.wanted_requests(thumbnail_dir is not None, can_list)[:MAX_REQUESTS])
+        release, self._release = self._release, []
+        return PollPlan(requests, self.open_job_id, self.last_rendered, thumbnail_dir, release)
+
+    @property
+    def pending_details(self) -> tuple[str, ...]:
+        """The open job's details still to be read (tasks, frame, thumbnail)."""
+        flags = (("tasks", self._tasks_stale), ("last_rendered", self._last_rendered_stale),
+                 ("thumbnail", self._thumbnail_stale and self.last_rendered is not None))
+        return tuple(name for name, stale in flags if stale)
+
     # -- applying a poll (main thread) ------------------------------------------------------
 
     def apply(self, result: PollResult) -> None:
         now = self.clock()
         self.last_poll_at = now
         self.last_requests = result.requests
+        for kind, ident in result.done:
+            self._apply_one(result, kind, ident, now)
         if result.error is not None:
             self.failures += 1
             self.error = str(result.error)
@@ -258,59 +389,216 @@ class Monitor:
             retry_after = getattr(result.error, "retry_after", None)
             if retry_after:
                 wait = max(wait, float(retry_after))
-            self.next_poll_at = self.next_list_at = now + wait
+            self.next_poll_at = now + wait
             return
-        self.failures, self.error = 0, None
+        self.failures = 0
+        if self.error and not (self.open_job_id and self.open_job_id in self._gone):
+            self.error = None
+        self.next_poll_at = now + FOLLOW_UP_DELAY
 
-        if result.jobs is not None:
-            self._note_events(result.jobs)
-            self.jobs = result.jobs
-        if result.open_job_id != self.open_job_id:
-            # The artist opened another job while this poll was out: its details are stale.
-            self.open_job = self.jobs.get(self.open_job_id) if self.open_job_id else None
-            self._fingerprint = None
-            self.next_poll_at = now
-            return
-        if result.open_job is not None:
-            self.open_job = result.open_job
-            if result.open_job.id not in self.jobs:
-                self.jobs[result.open_job.id] = result.open_job
-            self._fingerprint = fingerprint(result.open_job)
-        if self.open_job_id and not result.open_job_gone:
-            self._details = result.details_left
-        if result.open_job_gone:
+    def _apply_one(self, result: PollResult, kind: str, ident: str, now: float) -> None:
+        opened = self.open_job_id
+        if kind == "list" and result.rows is not None:
+            self._release.append(self.index.replace(result.rows))
+            self._list_at = now + LIST_INTERVAL
+            for job_id in self._watched():
+                row = result.rows.get(job_id)
+                if row is None:
+                    self._job_gone(job_id)
+        elif kind == "job":
+            self._recheck.pop(ident, None)
+            self._checked[ident] = now
+            if ident in result.gone:
+                self._job_gone(ident)
+            elif ident in result.jobs:
+                self._store_job(result.jobs[ident], now)
+                self.index.put(result.jobs[ident])
+        elif ident != opened and kind in ("tasks", "last_rendered", "thumbnail"):
+            return  # the artist opened another job while this poll was out
+        elif kind == "tasks":
+            if ident in result.gone:
+                return
+            self.tasks = result.tasks or []
+            self.task_counts = result.task_counts or Counter()
+            self.times.observe(self.tasks, now)
+            self._tasks_stale = False
+        elif kind == "last_rendered":
+            before = self.last_rendered
+            self.last_rendered = result.last_rendered
+            self._last_rendered_stale = False
+            if result.last_rendered is not None and (result.last_rendered != before or self.thumbnail is None):
+                self._thumbnail_stale = True
+        elif kind == "thumbnail":
+            self._thumbnail_stale = False
+            if result.thumbnail is not None:
+                self.thumbnail = result.thumbnail
+                self.thumbnail_version += 1
+        elif kind == "log" and result.log is not None:
+            self.log = result.log
+            running = any(t.id == ident and t.status == "active" for t in self.tasks)
+            self._log_at = now + LOG_INTERVAL if running else float("inf")
+        elif kind == "farm_status" and result.farm_status is not None:
+            self.farm.set_status(result.farm_status, now)
+        elif kind == "workers" and result.workers is not None:
+            self.farm.set_workers(result.workers, now)
+        elif kind == "tags" and result.tags is not None:
+            self.farm.set_tags(result.tags, now)
+        elif kind == "worker":
+            if ident in result.gone:
+                self.farm.worker_gone(ident)
+            elif result.worker is not None:
+                self.farm.set_worker(result.worker, now)
+
+    def _job_gone(self, job_id: str) -> None:
+        self._gone.add(job_id)
+        self.jobs.pop(job_id, None)
+        self.index.remove(job_id)
+        if job_id == self.open_job_id:
             self.open_job = None
             self.error = "The open job no longer exists on the Manager"
-        if result.tasks is not None:
-            self.tasks = result.tasks
-            self.task_counts = result.task_counts or Counter()
-            self.times.observe(result.tasks, now)
-        if result.log is not None:
-            self.log = result.log
-        if result.last_rendered_checked:
-            self.last_rendered = result.last_rendered
-        if result.thumbnail is not None:
-            self.thumbnail = result.thumbnail
-            self.thumbnail_version += 1
-        if result.jobs is not None or result.open_job is not None or result.open_job_gone:
-            self.next_list_at = now + self.interval()
-        self.next_poll_at = now + 0.05 if self._details else self.next_list_at
 
-    def _note_events(self, jobs: dict[str, models.Job]) -> None:
-        # Watched: this file's jobs, and whichever job the artist has open.
-        for job_id in self.watched_ids | ({self.open_job_id} if self.open_job_id else set()):
-            before, after = self.jobs.get(job_id), jobs.get(job_id)
-            if before is None or after is None or before.status == after.status:
-                continue
-            if after.status in ("completed", "failed"):
-                self.events.append(JobEvent(after, before.status))
+    def _store_job(self, job: models.Job, now: float) -> None:
+        """A newer state of a watched job, from a poll or an event."""
+        before = self.jobs.get(job.id)
+        watched = job.id == self.open_job_id or job.id in self.watched_ids
+        if not watched and before is None:
+            return
+        self.jobs[job.id] = job
+        if job.id == self.open_job_id:
+            self.open_job = job
+        if before is None or fingerprint(before) == fingerprint(job):
+            if before is None and job.id == self.open_job_id:
+                self._log_at = 0.0
+            return
+        if before.status != job.status:
+            if watched and job.status in ("completed", "failed"):
+                self.events.append(JobEvent(job, before.status))
+        if job.id == self.open_job_id:
+            self._log_at = 0.0  # something happened: the log may say what
+            if not self.live:  # without task events the tasks and frame must be read
+                self._tasks_stale = self._last_rendered_stale = True
 
     def interval(self) -> float:
-        watched = [self.jobs.get(i) for i in self.watched_ids | ({self.open_job_id} if self.open_job_id else set())]
-        busy = any(job is not None and job.status in ACTIVE_STATES for job in watched)
-        return ACTIVE_INTERVAL if busy else IDLE_INTERVAL
+        """How often watched jobs are read without the stream (for the UI and tests)."""
+        return min((self._job_interval(i) for i in self._watched()), default=IDLE_INTERVAL)
 
-    # -- derived figures for the UI -----------------------------------------------------------
+    # -- applying events (main thread) --------------------------------------------------------
+
+    def set_stream(self, status: StreamStatus) -> None:
+        was_live = self.live
+        self.stream = status
+        self.live = status.state == StreamState.LIVE
+        if self.live and not was_live:
+            self.farm.status_fresh = False  # the "/status" room is joined on connect
+        if was_live and not self.live:
+            # Nothing says what changed from now on: poll, starting now.
+            now = self.clock()
+            self._list_at = now
+            self.farm.resync()
+            self.next_poll_at = min(self.next_poll_at, now)
+
+    def apply_event(self, event: events.Event) -> None:
+        now = self.clock()
+        self.last_event_at = now
+        if isinstance(event, events.JobUpdate):
+            self._apply_job_update(event, now)
+        elif isinstance(event, events.TaskUpdate):
+            self._apply_task_update(event, now)
+        elif isinstance(event, events.LastRenderedUpdate):
+            if event.job_id == self.open_job_id:
+                if event.thumbnail is not None:
+                    self.last_rendered, self._thumbnail_stale = event.thumbnail, True
+                else:
+                    self._last_rendered_stale = True
+        elif isinstance(event, (events.WorkerUpdate, events.WorkerTagUpdate, events.FarmStatusUpdate)):
+            self.farm.apply_event(event)
+        elif isinstance(event, events.Subscribed):
+            self._resubscribed(event.subscription, now)
+
+    def _apply_job_update(self, update: events.JobUpdate, now: float) -> None:
+        if update.was_deleted:
+            if update.id in self.jobs or update.id == self.open_job_id:
+                self._job_gone(update.id)
+            self.index.remove(update.id)
+            return
+        self.index.apply(update)
+        job = self.jobs.get(update.id)
+        watched = update.id == self.open_job_id or update.id in self.watched_ids
+        if job is None:
+            if watched:
+                self._recheck[update.id] = now  # not read yet: read it whole
+            return
+        merged = merge_job_update(job, update)
+        if merged is None:
+            return
+        if merged.status != job.status:
+            # Events can arrive out of order and carry no activity: read it once they settle.
+            self._recheck[update.id] = now + SETTLE_DELAY
+        self._store_job(merged, now)
+        if update.refresh_tasks and update.id == self.open_job_id:
+            self._tasks_stale = True
+
+    def _apply_task_update(self, update: events.TaskUpdate, now: float) -> None:
+        if self.want_farm:
+            self.farm.note_task(update)
+        if update.job_id != self.open_job_id:
+            return
+        for index, task in enumerate(self.tasks):
+            if task.id == update.id:
+                merged = merge_task_update(task, update)
+                if merged is None:
+                    return
+                self.tasks = self.tasks[:index] + [merged] + self.tasks[index + 1 :]
+                self.task_counts = Counter(t.status for t in self.tasks)
+                self.times.observe_one(merged.id, merged.status, now)
+                if merged.status != task.status and merged.id == self._log_task():
+                    self._log_at = min(self._log_at, now)
+                return
+        self._tasks_stale = True  # a task we have not seen: read the list
+
+    def _resubscribed(self, subscription: events.Subscription, now: float) -> None:
+        """Events from before this moment were not received: read what they would have said."""
+        if subscription.type == events.ALL_JOBS:
+            self.index.fresh = False
+            for job_id in self._watched():
+                self._recheck[job_id] = now
+        elif subscription.type == events.JOB and subscription.uuid and subscription.uuid == self.open_job_id:
+            self._tasks_stale = self._last_rendered_stale = True
+            self._recheck[subscription.uuid] = now
+        elif subscription.type in (events.ALL_WORKERS, events.ALL_WORKER_TAGS):
+            self.farm.resync()
+        self.next_poll_at = min(self.next_poll_at, now)
+
+    def subscriptions(self) -> set[events.Subscription]:
+        """What the stream should hold for what is watched now."""
+        subs = {events.Subscription(events.ALL_JOBS)}
+        if self.open_job_id:
+            subs.add(events.Subscription(events.JOB, self.open_job_id))
+        if self.want_farm:
+            subs |= {events.Subscription(events.ALL_WORKERS), events.Subscription(events.ALL_WORKER_TAGS)}
+        return subs
+
+    # -- for the UI ------------------------------------------------------------------------------
+
+    def job(self, job_id: str) -> Optional[models.Job]:
+        """A watched job whole, else as the job list knows it."""
+        return self.jobs.get(job_id) or self.index.job(job_id)
+
+    def status_line(self) -> str:
+        """One short line on how the panels are kept current (empty before it is known)."""
+        status = self.stream
+        if status is None:
+            return ""
+        if status.state == StreamState.LIVE:
+            return "Live updates from the Manager"
+        if status.state == StreamState.CONNECTING:
+            return "Connecting to the Manager's event stream…" if status.connects == 0 else "Reconnecting to the event stream…"
+        if status.state == StreamState.DOWN:
+            every = f"every {int(self.interval())} s"
+            if status.refused:
+                return f"Polling {every}: the Manager's event stream is not available"
+            return f"Polling {every}: event stream lost, retrying in {status.retry_in:.0f} s"
+        return ""
 
     def progress(self, job: models.Job) -> float:
         if job.steps_total > 0:

@@ -83,6 +83,8 @@ def test_output_folder_from_stored_settings_and_variables(tmp_path: Path) -> Non
 def test_eta_from_observed_task_durations() -> None:
     now = [100.0]
     mon = monitor.Monitor(clock=lambda: now[0])
+    job_id = "00000000-0000-4000-8000-0000000000aa"
+    mon.open(job_id)
 
     def tasks(*statuses: str) -> list[models.TaskSummary]:
         return [models.TaskSummary.from_json({
@@ -93,7 +95,8 @@ def test_eta_from_observed_task_durations() -> None:
     for statuses, at in [(("active", "queued", "queued"), 100.0), (("completed", "active", "queued"), 110.0)]:
         now[0] = at
         t = tasks(*statuses)
-        mon.apply(monitor.PollResult(tasks=t, task_counts=Counter(x.status for x in t)))
+        mon.apply(monitor.PollResult(open_job_id=job_id, done=[("tasks", job_id)], tasks=t,
+                                     task_counts=Counter(x.status for x in t)))
     assert mon.eta_seconds() == pytest.approx(10.0 * 2)  # two tasks left, one at a time, 10 s each
     assert monitor.age(datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc), datetime(2026, 11, 29, 7, 1, tzinfo=timezone.utc)) == "2h"
 
