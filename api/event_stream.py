@@ -131,6 +131,7 @@ class EventStream:
         self._stop = threading.Event()
         self._retry = threading.Event()  # cuts a backoff wait short (stop, retry_now)
         self._ws: Optional[WebSocket] = None
+        self._connecting: Optional[socket.socket] = None
         self._thread: Optional[threading.Thread] = None
         self._wake_r: Optional[socket.socket] = None
         self._wake_w: Optional[socket.socket] = None
@@ -170,9 +171,14 @@ class EventStream:
         self._retry.set()
         self._wake()
         with self._lock:
-            ws = self._ws
+            ws, pending = self._ws, self._connecting
         if ws is not None:
             ws.abort()
+        if pending is not None:  # a handshake still waiting for its answer
+            try:
+                pending.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     @property
     def alive(self) -> bool:
@@ -236,10 +242,14 @@ class EventStream:
 
     def _session(self) -> None:
         self._live_since = None
-        ws = WebSocket.connect(
-            self.url, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
-            headers={"User-Agent": self.user_agent},
-        )
+        try:
+            ws = WebSocket.connect(
+                self.url, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+                headers={"User-Agent": self.user_agent}, on_socket=self._connecting_on,
+            )
+        finally:
+            with self._lock:
+                self._connecting = None
         with self._lock:
             self._ws = ws
         if self._stop.is_set():
@@ -249,6 +259,12 @@ class EventStream:
         self._live_since = time.monotonic()
         self._set_status(StreamStatus(StreamState.LIVE, connects=self._connects))
         self._serve(ws)
+
+    def _connecting_on(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._connecting = sock
+        if self._stop.is_set():
+            sock.shutdown(socket.SHUT_RDWR)
 
     def _handshake(self, ws: WebSocket) -> None:
         """Engine.IO open, then the Socket.IO connect of the default namespace."""

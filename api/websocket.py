@@ -23,7 +23,7 @@ import struct
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -260,17 +260,21 @@ class WebSocket:
         headers: Optional[dict[str, str]] = None,
         max_message: int = DEFAULT_MAX_MESSAGE,
         ssl_context: Optional[ssl.SSLContext] = None,
+        on_socket: Optional[Callable[[socket.socket], None]] = None,
     ) -> WebSocket:
         """Open a TCP (or TLS) connection and perform the opening handshake.
 
         `connect_timeout` bounds the TCP and TLS set-up, `read_timeout` the wait for the
-        server's answer to the upgrade request."""
+        server's answer to the upgrade request. `on_socket` receives the socket as soon as
+        it is connected, so another thread can shut it down to end a pending handshake."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ValueError(f"{url!r} is not a ws:// or wss:// URL")
         secure = parts.scheme == "wss"
         port = parts.port or (443 if secure else 80)
         sock = socket.create_connection((parts.hostname, port), timeout=connect_timeout)
+        if on_socket is not None:
+            on_socket(sock)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if secure:
