@@ -42,12 +42,12 @@ def icon(status: str) -> str:
     return STATUS_ICONS.get(status, "QUESTION")
 
 
-def listed_jobs(ui: Any) -> list[Job]:
+def listed(ui: Any, limit: int = MAX_ROWS) -> tuple[list[Job], int]:
+    """The first `limit` rows of the list as filtered and sorted, and how many there are."""
     mon = watching.monitor
-    if ui.list_scope == "FILE":
-        jobs = [mon.jobs[i] for i in watching.file_job_ids() if i in mon.jobs]
-    else:
-        jobs = list(mon.jobs.values())
+    if ui.list_scope == "ALL":  # every job on the Manager: the monitor's compact index
+        return mon.index.query(STATUS_GROUPS.get(ui.status_filter), ui.sort_by, limit)
+    jobs = [mon.jobs[i] for i in watching.file_job_ids() if i in mon.jobs]
     wanted = STATUS_GROUPS.get(ui.status_filter)
     if wanted is not None:
         jobs = [j for j in jobs if j.status in wanted]
@@ -58,7 +58,8 @@ def listed_jobs(ui: Any) -> list[Job]:
         "PRIORITY": lambda j: j.priority,
         "STATUS": lambda j: j.status,
     }[ui.sort_by]
-    return sorted(jobs, key=key, reverse=ui.sort_by in {"UPDATED", "CREATED", "PRIORITY"})
+    jobs = sorted(jobs, key=key, reverse=ui.sort_by in {"UPDATED", "CREATED", "PRIORITY"})
+    return jobs[:limit], len(jobs)
 
 
 def progress_text(job: Job) -> str:
@@ -99,21 +100,21 @@ def draw_job_list(layout: Any, context: Any) -> None:
     row.prop(ui, "sort_by", text="")
     if mon.error:
         layout.label(text=mon.error, icon="ERROR")
-    jobs = listed_jobs(ui)
+    jobs, total = listed(ui)
     if not jobs:
         layout.label(text="No jobs" if mon.last_poll_at else "Waiting for the Manager…")
         return
     now = datetime.now(timezone.utc)
     col = layout.column(align=True)
-    for job in jobs[:MAX_ROWS]:
+    for job in jobs:
         row = col.row(align=True)
         op = row.operator("flamenco_desk.open_job", text=job.name or job.id[:8], icon=icon(job.status),
                           depress=job.id == mon.open_job_id)
         op.job_id = job.id
         draw_progress(row, job)
         row.label(text=f"P{job.priority} · {core_monitor.age(job.created, now)}")
-    if len(jobs) > MAX_ROWS:
-        layout.label(text=f"…and {len(jobs) - MAX_ROWS} more")
+    if total > len(jobs):
+        layout.label(text=f"…and {total - len(jobs)} more")
 
 
 def draw_actions(layout: Any, job: Job) -> None:
