@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import jobs_ui, submit_ui
+from . import farm_ui, jobs_ui, submit_ui
 
 
 class FLAMENCO_DESK_PT_output(bpy.types.Panel):
@@ -51,7 +51,17 @@ class FLAMENCO_DESK_PT_job(_SidebarTab, bpy.types.Panel):
         jobs_ui.draw_open_job(self.layout, context)
 
 
-classes = (FLAMENCO_DESK_PT_output, FLAMENCO_DESK_PT_sidebar, FLAMENCO_DESK_PT_jobs, FLAMENCO_DESK_PT_job)
+class FLAMENCO_DESK_PT_farm(_SidebarTab, bpy.types.Panel):
+    bl_label = "Farm"
+    bl_idname = "FLAMENCO_DESK_PT_farm"
+    bl_options = {"DEFAULT_CLOSED"}  # read only while open: a closed panel costs the Manager nothing
+
+    def draw(self, context: bpy.types.Context) -> None:
+        farm_ui.draw_farm(self.layout, context)
+
+
+classes = (FLAMENCO_DESK_PT_output, FLAMENCO_DESK_PT_sidebar, FLAMENCO_DESK_PT_jobs, FLAMENCO_DESK_PT_job,
+           FLAMENCO_DESK_PT_farm)
 
 
 def register() -> None:
