@@ -34,6 +34,8 @@ _panel_seen_at = 0.0
 _farm_seen_at = 0.0
 _live: Optional[core_live.LiveLink] = None
 _live_key: Optional[tuple[str, float, float]] = None
+# Extra EventStream options (tests shorten the reconnect backoff with retry_max).
+stream_options: dict[str, Any] = {}
 _client: Optional[ManagerClient] = None
 _client_key: Optional[tuple[str, float, float]] = None
 _previews: Any = None
@@ -146,7 +148,7 @@ def _keep_live(client: ManagerClient, wanted: bool) -> None:
             return
         _live = core_live.LiveLink(
             key[0], monitor, timer.bridge.post, connect_timeout=key[1], read_timeout=key[2],
-            on_applied=_after_change,
+            on_applied=_after_change, **stream_options,
         )
         _live_key = key
         _live.start()
