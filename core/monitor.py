@@ -22,13 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..api import errors, events, models
-from ..api.client import ManagerClient
+from ..api import events, models
 from ..api.event_stream import StreamState, StreamStatus
-from ..api.joblist import ID, JobRow
 from .farm import FarmView
 from .job_actions import ACTIVE_STATES
 from .job_index import JobIndex
+from .poll import MAX_REQUESTS, PollPlan, PollResult, Request, poll
+
+__all__ = ["Monitor", "PollPlan", "PollResult", "poll", "JobEvent", "fingerprint", "age", "duration"]
 
 ACTIVE_INTERVAL = 2.0  # without the stream: watched jobs that run
 IDLE_INTERVAL = 10.0  # without the stream: watched jobs that wait
@@ -39,106 +40,13 @@ VERIFY_INTERVAL = 60.0  # with the stream: the open job re-read now and then all
 SETTLE_DELAY = 0.3  # with the stream: a watched job whose status changed is re-read after this
 FOLLOW_UP_DELAY = 0.05  # between polls while more is due
 MAX_BACKOFF = 60.0
-MAX_REQUESTS = 2
 FINAL_STATES = frozenset({"completed", "failed", "canceled"})
 
 Fingerprint = tuple[datetime, str, int, int]
-Request = tuple[str, str]  # (kind, id): list, job, tasks, last_rendered, thumbnail, log, farm_status, workers, tags, worker
 
 
 def fingerprint(job: models.Job) -> Fingerprint:
     return (job.updated, job.status, job.steps_completed, job.steps_total)
-
-
-@dataclass(frozen=True)
-class PollPlan:
-    """A snapshot of what the main thread wants; the background thread reads only this."""
-
-    requests: tuple[Request, ...]
-    open_job_id: Optional[str] = None
-    last_rendered: Optional[models.LastRendered] = None
-    thumbnail_dir: Optional[Path] = None
-    # Objects to be freed on the background thread (an old 20,000-row job list).
-    release: list[object] = field(default_factory=list, compare=False)
-
-
-@dataclass
-class PollResult:
-    open_job_id: Optional[str] = None  # the open job when the poll was planned
-    requests: int = 0
-    done: list[Request] = field(default_factory=list)
-    rows: Optional[dict[str, JobRow]] = None
-    jobs: dict[str, models.Job] = field(default_factory=dict)
-    gone: set[str] = field(default_factory=set)
-    tasks: Optional[list[models.TaskSummary]] = None
-    task_counts: Optional[Counter[str]] = None
-    log: Optional[tuple[str, str]] = None
-    last_rendered: Optional[models.LastRendered] = None
-    thumbnail: Optional[Path] = None
-    farm_status: Optional[str] = None
-    workers: Optional[list[models.WorkerSummary]] = None
-    tags: Optional[list[models.WorkerTag]] = None
-    worker: Optional[models.Worker] = None
-    error: Optional[errors.FlamencoError] = None
-
-
-def poll(client: ManagerClient, plan: PollPlan) -> PollResult:
-    """One poll (background thread). Never raises a FlamencoError: it is in `error`."""
-    plan.release.clear()  # freed here, not on the main thread
-    result = PollResult(open_job_id=plan.open_job_id)
-    for request in plan.requests[:MAX_REQUESTS]:
-        kind, ident = request
-        result.requests += 1
-        try:
-            _fetch(client, plan, result, kind, ident)
-        except errors.NotFound:
-            result.gone.add(ident)
-        except errors.FlamencoError as ex:
-            result.error = ex
-            break
-        result.done.append(request)
-    return result
-
-
-def _fetch(client: ManagerClient, plan: PollPlan, result: PollResult, kind: str, ident: str) -> None:
-    if kind == "list":
-        result.rows = {row[ID]: row for row in client.job_rows()}
-    elif kind == "job":
-        result.jobs[ident] = client.job(ident)
-    elif kind == "tasks":
-        result.tasks = client.job_tasks(ident)
-        result.task_counts = Counter(t.status for t in result.tasks)
-    elif kind == "log":
-        result.log = (ident, client.task_logtail(ident) or "")
-    elif kind == "last_rendered":
-        result.last_rendered = client.job_last_rendered(ident)
-    elif kind == "thumbnail":
-        result.thumbnail = _download_thumbnail(client, ident, plan)
-    elif kind == "farm_status":
-        result.farm_status = client.farm_status()
-    elif kind == "workers":
-        result.workers = client.workers()
-    elif kind == "tags":
-        result.tags = client.worker_tags()
-    elif kind == "worker":
-        result.worker = client.worker(ident)
-    else:
-        raise ValueError(f"unknown poll request {kind!r}")
-
-
-def _download_thumbnail(client: ManagerClient, job_id: str, plan: PollPlan) -> Optional[Path]:
-    if plan.last_rendered is None or plan.thumbnail_dir is None:
-        return None
-    base = plan.last_rendered.base.replace("\\", "/").rstrip("/")
-    data = client.fetch_bytes(base + "/last-rendered-small.jpg")
-    plan.thumbnail_dir.mkdir(parents=True, exist_ok=True)
-    # A new name per image: Blender's preview cache is keyed by path.
-    path = plan.thumbnail_dir / f"{job_id}-{time.time_ns()}.jpg"
-    path.write_bytes(data)
-    for old in plan.thumbnail_dir.glob(f"{job_id}-*.jpg"):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return path
 
 
 @dataclass
