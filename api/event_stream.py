@@ -219,8 +219,8 @@ class EventStream:
                     break
                 if self._live_since is not None and time.monotonic() - self._live_since >= HEALTHY_AFTER:
                     delay = self.retry_min
+                self._retry.clear()  # before saying "down": a retry_now() from then on counts
                 self._set_status(StreamStatus(StreamState.DOWN, reason, self._connects, delay, refused))
-                self._retry.clear()
                 if self._retry.wait(delay) and self._stop.is_set():
                     break
                 delay = min(delay * 2, self.retry_max)

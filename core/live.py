@@ -65,7 +65,8 @@ class Inbox:
         self._clock = clock
         self._lock = threading.Lock()
         self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._scheduled = False
+        self._scheduled = False  # a _flush is waiting in the bridge's queue
+        self._more = False  # the last slice ran out of budget: pump() schedules the next
         self._closed = False
         self.applied = 0
         self.slices = 0
@@ -81,6 +82,16 @@ class Inbox:
             if self._scheduled:
                 return
             self._scheduled = True
+        self._post(self._flush, None)
+
+    def pump(self) -> None:
+        """Main thread, once per timer tick (after the bridge was drained): continue a
+        backlog. Not re-posted from the slice itself, which would run it again within the
+        same drain and overrun the tick's budget."""
+        with self._lock:
+            if not self._more or self._scheduled or self._closed:
+                return
+            self._more, self._scheduled = False, True
         self._post(self._flush, None)
 
     def pending(self) -> int:
@@ -111,7 +122,9 @@ class Inbox:
                 self.applied += 1
                 if self._clock() - start >= self._budget:
                     break
-            self._post(self._flush, None)  # still scheduled: the next tick continues
+            with self._lock:
+                self._scheduled = False
+                self._more = bool(self._items)  # pump() continues on the next tick
         finally:
             if self._after_slice is not None:
                 self._after_slice()
@@ -144,6 +157,7 @@ class LiveLink:
 
     def update(self, active: bool = True) -> None:
         """Main thread, every tick: hold the subscriptions for what is watched now."""
+        self.inbox.pump()
         self.stream.want(self.monitor.subscriptions() if active else set())
 
     def stop(self) -> None:
