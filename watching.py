@@ -103,8 +103,15 @@ def _wanted() -> bool:
     return False
 
 
+_thumbnail_dir: Optional[Path] = None
+
+
 def thumbnail_dir() -> Path:
-    return state.cache_dir() / "thumbnails"
+    # Asked on every tick that may poll; Blender's extension_path_user touches the disk.
+    global _thumbnail_dir
+    if _thumbnail_dir is None:
+        _thumbnail_dir = state.cache_dir() / "thumbnails"
+    return _thumbnail_dir
 
 
 def tick_hook() -> None:
@@ -300,8 +307,9 @@ def _beep(ok: bool) -> None:
 
 
 def _manager_changed() -> None:
-    global _panel_seen_at, _farm_seen_at
+    global _panel_seen_at, _farm_seen_at, _thumbnail_dir
     stop_live()
+    _thumbnail_dir = None
     monitor.reset()
     notices.clear()
     _panel_seen_at = _farm_seen_at = 0.0
