@@ -272,7 +272,9 @@ class Monitor:
 
     def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True) -> PollPlan:
         requests = tuple(self.wanted_requests(thumbnail_dir is not None, can_list)[:MAX_REQUESTS])
-        release, self._release = self._release, []
+        release: list[object] = []
+        if requests:  # a plan without requests is not run: what it holds would be freed here
+            release, self._release = self._release, []
         return PollPlan(requests, self.open_job_id, self.last_rendered, thumbnail_dir, release)
 
     @property
