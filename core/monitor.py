@@ -309,12 +309,10 @@ class Monitor:
     def _apply_one(self, result: PollResult, kind: str, ident: str, now: float) -> None:
         opened = self.open_job_id
         if kind == "list" and result.rows is not None:
+            # Watched jobs missing from it are not taken as deleted: one submitted while the
+            # list was on its way is not in it. Their own reads (404) and events say so.
             self._release.append(self.index.replace(result.rows))
             self._list_at = now + LIST_INTERVAL
-            for job_id in self._watched():
-                row = result.rows.get(job_id)
-                if row is None:
-                    self._job_gone(job_id)
         elif kind == "job":
             self._recheck.pop(ident, None)
             self._checked[ident] = now
@@ -373,6 +371,8 @@ class Monitor:
         watched = job.id == self.open_job_id or job.id in self.watched_ids
         if not watched and before is None:
             return
+        if before is not None and job.updated < before.updated:
+            return  # a read that left before an event we already applied
         self.jobs[job.id] = job
         if job.id == self.open_job_id:
             self.open_job = job
