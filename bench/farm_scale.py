@@ -12,7 +12,8 @@ minute in the table):
   timer call took; also its 99th percentile and the longest garbage collection of the process
   in the window (gc.callbacks; it stalls the main thread whichever thread runs it);
 - latency: a background thread flips the watched job between queued and paused on the
-  Manager every few seconds; the time until the monitor in Blender shows the new status.
+  Manager, FLIP_GAP seconds after the monitor showed the previous change; the time until
+  the monitor in Blender shows the new status.
 
 Ways of watching:
 - idle: the add-on watches nothing (the noise floor of the stall on this machine).
@@ -56,7 +57,8 @@ from local_farm import Farm  # noqa: E402
 from support.tcp_relay import TcpRelay  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-FLIP_EVERY = 6.0  # seconds between status changes of the watched job
+FLIP_GAP = 3.0  # seconds from one status change being shown to the next change
+MISS_AFTER = 20.0  # a change not shown after this long counts as missed
 MODES = ("idle", "before", "polling", "stream", "polling+all", "stream+all")
 
 
@@ -144,6 +146,8 @@ class Window:
     sleep_late: float = 0.0
     tick_max: float = 0.0
     gc_max: float = 0.0
+    gc_full: int = 0
+    missed: int = 0
     lates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
@@ -161,28 +165,40 @@ class Window:
 
 
 class Flipper(threading.Thread):
-    """Flips the watched job's status on the Manager every FLIP_EVERY seconds (background)."""
+    """Flips the watched job's status on the Manager (background thread): FLIP_GAP seconds
+    after the monitor showed the previous change (or gave up on it after MISS_AFTER)."""
 
     def __init__(self, farm: Farm, job_id: str) -> None:
         super().__init__(daemon=True)
         self.farm, self.job_id = farm, job_id
         self.expect: Optional[tuple[str, float]] = None
+        self.seen = threading.Event()
         self.stop = threading.Event()
         self.status = "paused"
+        self.missed = 0
 
     def run(self) -> None:
-        while not self.stop.wait(FLIP_EVERY):
+        while not self.stop.wait(FLIP_GAP):
             new = "queued" if self.status == "paused" else "paused"
+            self.seen.clear()
             self.expect = (new, time.perf_counter())
             self.farm.post_json(f"/api/v3/jobs/{self.job_id}/setstatus", {"status": new, "reason": "benchmark"})
             self.status = new
+            deadline = time.monotonic() + MISS_AFTER
+            while not self.seen.is_set() and not self.stop.is_set():
+                if time.monotonic() > deadline:
+                    self.missed += 1
+                    self.expect = None
+                    break
+                self.seen.wait(0.05)
 
 
 class GcPauses:
-    """The longest garbage collection while installed (any thread)."""
+    """The longest garbage collection while installed (any thread), and how many full ones."""
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.full = 0
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
@@ -190,6 +206,7 @@ class GcPauses:
             self._started = time.perf_counter()
         else:
             self.longest = max(self.longest, time.perf_counter() - self._started)
+            self.full += info.get("generation") == 2
 
 
 def measure(seconds: float, shown: Callable[[], Optional[str]], flipper: Optional[Flipper], relay: TcpRelay, pid: int,
@@ -218,13 +235,15 @@ def measure(seconds: float, shown: Callable[[], Optional[str]], flipper: Optiona
         if flipper is not None and expect is not None and shown() == expect[0]:
             window.latencies.append(time.perf_counter() - expect[1])
             flipper.expect = None
+            flipper.seen.set()
     gc.callbacks.remove(gc_pauses)
-    window.gc_max = gc_pauses.longest
+    window.gc_max, window.gc_full = gc_pauses.longest, gc_pauses.full
     window.bytes = relay.bytes_total - bytes0
     window.cpu = manager_cpu_seconds(pid) - cpu0
     if flipper is not None:
         flipper.stop.set()
         flipper.join()
+        window.missed = flipper.missed
     return window
 
 
@@ -346,7 +365,7 @@ def main() -> None:
 
     root = Path(args.farm or tempfile.mkdtemp(prefix="flamenco-desk-farm-scale-"))
     print(f"Blender {bpy.app.version_string}, Flamenco {args.release}; window {args.window:g} s per row, "
-          f"figures scaled to one minute; the watched job flips queued/paused every {FLIP_EVERY:g} s\n", flush=True)
+          f"figures scaled to one minute; the watched job flips queued/paused {FLIP_GAP:g} s after each change was shown\n", flush=True)
     rows: list[tuple[int, str, Window]] = []
     reads: list[tuple[int, str, float, float, float, int]] = []
     with Farm(root, args.release, worker=False) as farm, TcpRelay(farm.url) as relay:
@@ -370,18 +389,20 @@ def main() -> None:
                 print(f"  {mode:12s} bytes/min {size_text(window.per_minute(window.bytes)):>9s}  "
                       f"Manager CPU/min {window.per_minute(window.cpu):6.2f} s  stall {ms(window.stall):>7s} "
                       f"(sleep {ms(window.sleep_late)}, p99 {ms(window.p99)}, tick {ms(window.tick_max)}, "
-                      f"gc {ms(window.gc_max)})  "
+                      f"gc {ms(window.gc_max)}, {window.gc_full} full)  "
                       f"latency median {ms(statistics.median(lat)) if lat else '-'} max {ms(max(lat)) if lat else '-'}"
-                      f" (n={len(lat)})", flush=True)
+                      f" (n={len(lat)}, missed {window.missed})", flush=True)
 
-    print("\n| jobs | watching | bytes / min | Manager CPU / min | longest main-thread stall (p99) | longest GC | "
-          "status change shown after (median / max) |")
+    print("\n| jobs | watching | bytes / min | Manager CPU / min | longest main-thread stall (p99) | "
+          "longest GC (full GCs) | status change shown after (median / max) |")
     print("|---:|---|---:|---:|---:|---:|---|")
     for size, mode, w in rows:
         lat = w.latencies
         latency = f"{ms(statistics.median(lat))} / {ms(max(lat))} (n={len(lat)})" if lat else "-"
+        if w.missed:
+            latency += f", {w.missed} not shown within {MISS_AFTER:.0f} s"
         print(f"| {size:,} | {mode} | {size_text(w.per_minute(w.bytes))} | {w.per_minute(w.cpu):.2f} s | "
-              f"{ms(w.stall)} ({ms(w.p99)}) | {ms(w.gc_max)} | {latency} |")
+              f"{ms(w.stall)} ({ms(w.p99)}) | {ms(w.gc_max)} ({w.gc_full}) | {latency} |")
     print("\nOne full job list read (GET /jobs) on a background thread while the main thread sleeps 1 ms at a time "
           "(5 reads: median wall time; longest and median of each read's longest stall):\n")
     print("| jobs | decoding | bytes | wall time | longest main-thread stall (median) |")
