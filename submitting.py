@@ -120,7 +120,7 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
         blend_source=blend,
         submission_id=submission_id,
         storage_location=info.storage.location,
-        blendfile_key="blendfile" if "blendfile" in settings else None,
+        blendfile_key=values.BLENDFILE_KEY if values.BLENDFILE_KEY in settings else None,
         lookup_first=bool(sp.pending_submission_id),
         can_list_jobs=info.features.jobs_list,
         old_job_type=jt,

@@ -86,21 +86,37 @@ def proxy(farm: Farm) -> Iterator[FaultProxy]:
     fault_proxy.assert_contract_clean()
 
 
+def reloads_scripts(release: str) -> bool:
+    """Managers since 3.7 re-read scripts/ on every job-type request; older ones at start."""
+    parts = tuple(int(p) for p in release.split(".")[:2])
+    return parts >= (3, 7)
+
+
 @pytest.fixture
 def job_type_script(farm: Farm) -> Iterator[Callable[[str, str], Path]]:
     """`job_type_script(file_name, source)` writes a script the Manager serves as a job type
-    (name = file stem with `_` → `-`); removed after the test."""
+    (name = file stem with `_` → `-`); removed after the test. Older Managers are restarted
+    to see the change."""
     written: list[Path] = []
 
     def write(file_name: str, source: str) -> Path:
         path = farm.manager_dir / "scripts" / file_name
         path.write_text(source, encoding="utf-8")
         written.append(path)
+        if not reloads_scripts(farm.release):
+            farm.restart_manager()
         return path
 
     yield write
     for path in written:
         path.unlink(missing_ok=True)
+    if written and not reloads_scripts(farm.release):
+        farm.restart_manager()
+
+
+def script_source(name: str) -> str:
+    """A job-type script from tests/scripts/ (real scripts, served by the real Manager)."""
+    return (ROOT / "tests" / "scripts" / name).read_text(encoding="utf-8")
 
 
 @pytest.hookimpl(hookwrapper=True)
