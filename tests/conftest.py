@@ -30,5 +30,6 @@ if "flamenco_desk_src" not in sys.modules:
     _pkg.__path__ = [str(ROOT)]
     sys.modules["flamenco_desk_src"] = _pkg
 
-# The real Flamenco farm: fixtures `farm`, `shaman_farm`, `proxy`, `job_type_script`.
-pytest_plugins = ("support.farm_fixtures",)
+# The real Flamenco farm: fixtures `farm`, `shaman_farm`, `proxy`, `job_type_script`; the
+# add-on installed in real Blender: `extension_zip`, `desk`, `prefs`, `clean_desk`, `connected`.
+pytest_plugins = ("support.farm_fixtures", "support.desk_fixtures")

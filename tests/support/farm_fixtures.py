@@ -45,6 +45,14 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"Flamenco release under test: {config.getoption('--flamenco-release')}"
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    # Just above pytest's summary line: which real Flamenco these results are about.
+    farms = config.stash.get(_FARMS_KEY, [])
+    if farms:
+        terminalreporter.write_line(f"Real Flamenco Manager and Worker under test: {_release(config)}")
+
+
 def _release(config: pytest.Config) -> str:
     return str(config.getoption("--flamenco-release"))
 

@@ -1,6 +1,7 @@
-"""Fixtures for tests in real Blender: the extension is built with Blender's own tool,
-installed from its zip the way users install it, and enabled; it talks to the real
-Manager (tests/support/farm_fixtures.py), through the fault proxy where a test needs a fault."""
+"""Fixtures for tests in real Blender (a plugin loaded by tests/conftest.py): the extension
+is built with Blender's own tool, installed from its zip the way users install it, and
+enabled; it talks to the real Manager (farm_fixtures.py), through the fault proxy where a
+test needs a fault."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 
 import bpy  # after tests/conftest.py pointed Blender's user folders at a temp dir
 
-from blender_helpers import MODULE, ROOT, cancel_unfinished, refresh, tick_until
+from .blender_helpers import MODULE, ROOT, cancel_unfinished, refresh, tick_until
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_extension  # noqa: E402
 from local_farm import Farm  # noqa: E402
-from support.fault_proxy import FaultProxy  # noqa: E402
+
+from .fault_proxy import FaultProxy  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 import bpy
 import pytest
 
-from blender_helpers import farm_jobs, refresh, save_shot, select_job_type, tick_until, unique_name
+from support.blender_helpers import farm_jobs, refresh, save_shot, select_job_type, tick_until, unique_name
 from local_farm import Farm
 from support.fault_proxy import FaultProxy
 

@@ -12,8 +12,8 @@ from typing import Any, Callable
 import bpy
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))
 from local_farm import Farm  # noqa: E402
 
 MODULE = "bl_ext.user_default.flamenco_desk"
