@@ -1,5 +1,5 @@
 """The extension in a real Blender 4.3 window: its panel is drawn in Output Properties, and a real
-click (xdotool) on its refresh button runs the operator. Proof that the GUI tooling works; the
+click (xdotool) on its refresh button runs the operator; the sidebar tab shows its panels. Proof that the GUI tooling works; the
 panels' own tests build on it."""
 
 from __future__ import annotations
@@ -64,6 +64,15 @@ def test_output_panel_drawn_and_refresh_clicked(gui: GuiSession, artifacts: Path
     # The connection row (the button's row) shows the new line in the window.
     row = Rect(0, y - props.y - 10, props.width - 40, 20)
     assert rgb_pixels(before, row) != rgb_pixels(after, row)
+
+    # The 3D Viewport's sidebar, switched to the add-on's tab with real input (Ctrl+wheel).
+    gui.step("probe_draws", idnames=["FLAMENCO_DESK_PT_sidebar"])
+    gui.show_sidebar_tab("Flamenco")
+    gui.redraw()
+    sidebar = gui.region_rect("VIEW_3D", "UI")
+    gui.screenshot("sidebar", sidebar)
+    drawn = gui.step("draws")["FLAMENCO_DESK_PT_sidebar"]
+    assert drawn["area"] == "VIEW_3D" and drawn["region"]["type"] == "UI"
 
     assert gui.python_errors() == []
     print(f"screenshots: {artifacts}")
