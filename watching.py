@@ -103,7 +103,7 @@ def tick_hook() -> None:
         monitor.next_poll_at = monitor.clock() + core_monitor.IDLE_INTERVAL
         return
     client.use_features(info.features)
-    plan = monitor.plan(thumbnail_dir(), can_list=info.features.jobs_list)
+    plan = monitor.plan(thumbnail_dir(), can_list=info.features.jobs_list, has_steps=info.features.steps)
     timer.run(lambda: core_monitor.poll(client, plan), _apply, _crashed, key=POLL_KEY)
 
 

@@ -43,6 +43,9 @@ class PollPlan:
     log_task_id: Optional[str]
     last_rendered_base: Optional[str]
     thumbnail_dir: Optional[Path]
+    # Managers before 3.8 change a job's `updated` only with its status, so a running job
+    # looks unchanged while its tasks complete: its details are then due on every list poll.
+    details_on_every_list: bool = False
 
 
 @dataclass
@@ -90,6 +93,8 @@ def _fetch_one_detail(client: ManagerClient, plan: PollPlan, result: PollResult)
     job = result.open_job
     if job is not None and fingerprint(job) != plan.open_fingerprint:
         details = list(DETAILS)  # the job changed: everything about it may have
+    elif job is not None and plan.details_on_every_list and job.status in ACTIVE_STATES and not details:
+        details = list(DETAILS)
     if not details or plan.open_job_id is None:
         return
     job_id = plan.open_job_id
@@ -222,7 +227,7 @@ class Monitor:
     def due(self) -> bool:
         return self.clock() >= self.next_poll_at
 
-    def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True) -> PollPlan:
+    def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True, has_steps: bool = True) -> PollPlan:
         # Follow-up polls for the open job's details skip the (heavy) job list.
         list_due = self.clock() >= self.next_list_at
         return PollPlan(
@@ -234,6 +239,7 @@ class Monitor:
             log_task_id=self._log_task(),
             last_rendered_base=self.last_rendered.base if self.last_rendered else None,
             thumbnail_dir=thumbnail_dir,
+            details_on_every_list=list_due and not has_steps,
         )
 
     def _log_task(self) -> Optional[str]:
