@@ -21,7 +21,10 @@ import traceback
 
 import bpy
 
-TICK = 0.02
+TICK = 0.01
+# A step that spans main-loop iterations is resumed this soon: each resumption still comes after
+# Blender has handled events and redrawn, which is all a yield waits for.
+RESUME = 0.002
 
 CONTROL = sys.argv[sys.argv.index("--") + 1] if "--" in sys.argv else os.environ["FLAMENCO_DESK_GUI_CONTROL"]
 
@@ -239,6 +242,111 @@ def op_button_under_mouse(area_type, region_type="WINDOW"):
     return None
 
 
+class _Recorder:
+    """Stands in for a UILayout and records what a draw function would show: labels, property
+    and operator buttons (with the text Blender would use when none is given), progress bars,
+    icons. Any other layout call is accepted and gives a sub-layout that records into the same
+    list, so draw code can change its structure without breaking the reader."""
+
+    def __init__(self, out):
+        object.__setattr__(self, "_out", out)
+        for name, value in _LAYOUT_DEFAULTS.items():
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: _Recorder(self._out)
+
+    def label(self, text="", **kwargs):
+        self._out.append({"kind": "label", "text": text, "icon": kwargs.get("icon")})
+
+    def prop(self, data, property, text=None, **kwargs):
+        if text is None:
+            try:
+                text = data.bl_rna.properties[property].name
+            except (AttributeError, KeyError):
+                text = property
+        try:
+            value = getattr(data, property)
+        except AttributeError:
+            value = None
+        self._out.append({"kind": "prop", "property": property, "text": text, "value": value})
+
+    def operator(self, operator, text=None, **kwargs):
+        if text is None:
+            module, _, name = operator.partition(".")
+            cls = getattr(bpy.types, f"{module.upper()}_OT_{name}", None)
+            text = getattr(cls, "bl_label", operator)
+        record = {"kind": "operator", "operator": operator, "text": text, "props": {}}
+        self._out.append(record)
+
+        class Props:
+            def __setattr__(self, key, value):
+                record["props"][key] = value
+
+        return Props()
+
+    def progress(self, factor=0.0, type="BAR", text=""):
+        self._out.append({"kind": "progress", "factor": factor, "text": text})
+
+    def template_icon(self, icon_value=0, scale=1.0):
+        self._out.append({"kind": "icon", "icon_value": icon_value, "scale": scale})
+
+
+_LAYOUT_DEFAULTS = {
+    "enabled": True,
+    "active": True,
+    "alert": False,
+    "use_property_split": False,
+    "use_property_decorate": True,
+    "scale_x": 1.0,
+    "scale_y": 1.0,
+    "alignment": "EXPAND",
+    "operator_context": "INVOKE_DEFAULT",
+    "emboss": "NORMAL",
+}
+
+
+def _ui_class_draws(cls, module_prefix):
+    """The draw functions of a UI class that come from a module (its own `draw` if defined
+    there, and functions appended to it, e.g. to the status bar's header)."""
+    draws = []
+    own = cls.__dict__.get("draw")
+    if own is not None and own.__module__.startswith(module_prefix):
+        draws.append(own)
+    dyn = getattr(cls, "_dyn_ui_initialize", None)
+    for fn in dyn() if dyn is not None else ():
+        if getattr(fn, "__module__", "").startswith(module_prefix) and fn not in draws:
+            draws.append(fn)
+    return draws
+
+
+def op_ui_text(cls_name, module_prefix, area_type=None, region_type=None):
+    """What the draw functions of `cls_name` (a Panel or Header class, e.g.
+    "STATUSBAR_HT_header") that come from `module_prefix` would show now: a list of records
+    ({"kind": "label"|"prop"|"operator"|"progress"|"icon", "text": ...}). Drawn into a
+    recording layout, with the context of the first such editor's region when given."""
+    cls = getattr(bpy.types, cls_name)
+    out = []
+    space = area_type or getattr(cls, "bl_space_type", None)
+    region_kind = region_type or getattr(cls, "bl_region_type", None)
+    override = {}
+    for window, area in _areas(space) if space else ():
+        override = {"window": window, "area": area}
+        for region in area.regions:
+            if region.type == region_kind:
+                override["region"] = region
+        break
+    with bpy.context.temp_override(**override):
+        for fn in _ui_class_draws(cls, module_prefix):
+            fake = type("Owner", (), {})()
+            fake.layout = _Recorder(out)
+            fake.bl_space_type = space
+            fn(fake, bpy.context)
+    return out
+
+
 def op_exec(code):
     """Run Python in Blender; the value of `result` is the answer. Names persist between calls."""
     _namespace.update({"bpy": bpy, "C": bpy.context, "D": bpy.data, "sys": sys})
@@ -291,7 +399,7 @@ def _tick():
     try:
         if _running is not None:
             _resume()
-            return TICK
+            return RESUME if _running is not None else 0.0
         path = os.path.join(CONTROL, f"cmd-{_next:06d}.json")
         if not os.path.exists(path):
             return TICK
@@ -305,7 +413,9 @@ def _tick():
             _answer(number, False, error=traceback.format_exc())
     except Exception:
         traceback.print_exc()
-    return 0.0 if _running is None and os.path.exists(os.path.join(CONTROL, f"cmd-{_next:06d}.json")) else TICK
+    if _running is not None:
+        return RESUME
+    return 0.0 if os.path.exists(os.path.join(CONTROL, f"cmd-{_next:06d}.json")) else TICK
 
 
 def _ready():

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any, Iterable, Optional, Sequence
+from typing import IO, Any, Callable, Iterable, Optional, Sequence
 
 from . import chroot
 from .xscreen import Rect, Screen, Xvfb, die_with_parent
@@ -127,6 +127,19 @@ class GuiSession:
         )
         self.ready = self._wait_json(self.control / "ready.json", self.start_timeout, "Blender's window")
 
+    def use_artifacts(self, folder: Path) -> None:
+        """Keep the next screenshots (numbered from 01) and the log in another folder: one
+        session shared by several tests keeps each test's pictures apart."""
+        self.artifacts = folder.resolve()
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self._shots = 0
+
+    def save_log(self) -> Path:
+        """Copy Blender's output so far into the artifacts folder."""
+        target = self.artifacts / self.log_path.name
+        target.write_text(self.log_text())
+        return target
+
     def close(self) -> None:
         """Stop everything this session started; safe to call more than once."""
         try:
@@ -182,7 +195,7 @@ class GuiSession:
                 raise RuntimeError(f"Blender exited with {self.proc.returncode} while waiting for {what}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no answer from {what} within {timeout:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.02)
+            time.sleep(0.005)
 
     def _send(self, cmd: dict[str, Any]) -> int:
         number = self._next
@@ -284,6 +297,30 @@ class GuiSession:
     def button_under_mouse(self, area_type: str, region_type: str = "WINDOW") -> Optional[dict[str, Any]]:
         value: Optional[dict[str, Any]] = self.step("button_under_mouse", area_type=area_type, region_type=region_type)
         return value
+
+    def scan_buttons(
+        self,
+        area_type: str,
+        region_type: str = "WINDOW",
+        columns: Sequence[float] = (0.5,),
+        step: int = 10,
+        stop: Optional[Callable[[dict[str, Any]], bool]] = None,
+    ) -> list[tuple[int, int, dict[str, Any]]]:
+        """Move the pointer down a region in columns (fractions of its width) and note every
+        button Blender highlights: [(x, y, what button_under_mouse says)], top to bottom. Stops
+        at the first hit for which `stop(hit)` is true. About 40 ms per point."""
+        rect = self.region_rect(area_type, region_type)
+        found: list[tuple[int, int, dict[str, Any]]] = []
+        for y in range(rect.y + step // 2, rect.y + rect.height, step):
+            for fraction in columns:
+                x = rect.x + min(rect.width - 1, max(0, int(rect.width * fraction)))
+                self.move(x, y)
+                hit = self.button_under_mouse(area_type, region_type)
+                if hit:
+                    found.append((x, y, hit))
+                    if stop is not None and stop(hit):
+                        return found
+        return found
 
     def find_button(
         self,

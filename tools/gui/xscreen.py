@@ -7,6 +7,7 @@ operator gives black images under Xvfb. Coordinates are screen pixels, origin to
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import select
 import signal
@@ -154,6 +155,15 @@ class Screen:
 def crop(src: Path, rect: Rect, dst: Path) -> Path:
     subprocess.run([CONVERT, str(src), "-crop", rect.geometry(), "+repage", str(dst)], check=True)
     return dst
+
+
+def pixel_digest(png: Path, rect: Optional[Rect] = None) -> str:
+    """A digest of an image's pixels (PNG files of equal pixels differ in their time stamps)."""
+    args = [CONVERT, str(png)]
+    if rect is not None:
+        args += ["-crop", rect.geometry(), "+repage"]
+    data = subprocess.run([*args, "-depth", "8", "rgb:-"], check=True, capture_output=True).stdout
+    return hashlib.sha1(data).hexdigest()
 
 
 def rgb_pixels(png: Path, rect: Optional[Rect] = None) -> tuple[int, int, bytes]:
