@@ -49,21 +49,26 @@ result = bpy.data.filepath
     return path
 
 
-def select_job_type(gui: GuiSession, name: str, **settings: Any) -> list[str]:
+def select_job_type(gui: GuiSession, name: str, **settings: Any) -> list[dict[str, Any]]:
     """Pick a job type in the scene (as the Job Type menu does) and set some of its settings;
-    returns the keys of the settings the panel shows."""
+    returns the settings the panel shows: key, label, property identifier and, for settings with
+    a link toggle, the toggle's identifier."""
     return list(
         gui.exec(
             DESK
             + f"""
-sp = desk.props.scene_props(C.scene)
-sp.job_type = {name!r}
-grp = desk.jobtypes.registry.group(C.scene)
-assert desk.jobtypes.registry.job_type().name == {name!r}
+registry = desk.jobtypes.registry
+desk.props.scene_props(C.scene).job_type = {name!r}
+grp = registry.group(C.scene)
+assert registry.job_type().name == {name!r}
 for key, value in {settings!r}.items():
     setattr(grp, desk.jobtypes.setting_props.identifier(key), value)
-jt = desk.jobtypes.registry.job_type()
-result = [s.key for s in jt.settings if desk.jobtypes.registry.is_shown(s)]
+result = []
+for s in registry.job_type().settings:
+    if registry.is_shown(s):
+        ident, link = registry.identifiers(s)
+        result.append({{"key": s.key, "label": desk.jobtypes.setting_props.label(s), "property": ident,
+                       "link": link if registry.has_link(s) else None}})
 """
         )
     )

@@ -305,13 +305,18 @@ class GuiSession:
         columns: Sequence[float] = (0.5,),
         step: int = 10,
         stop: Optional[Callable[[dict[str, Any]], bool]] = None,
+        bottom_up: bool = False,
+        first_per_row: bool = False,
     ) -> list[tuple[int, int, dict[str, Any]]]:
-        """Move the pointer down a region in columns (fractions of its width) and note every
-        button Blender highlights: [(x, y, what button_under_mouse says)], top to bottom. Stops
-        at the first hit for which `stop(hit)` is true. About 40 ms per point."""
+        """Move the pointer down (or up) a region in columns (fractions of its width) and note
+        every button Blender highlights: [(x, y, what button_under_mouse says)] in scan order.
+        Stops at the first hit for which `stop(hit)` is true. With `first_per_row`, the columns
+        are alternatives: the rest of a row is skipped once one of them hits. About 40 ms per
+        point."""
         rect = self.region_rect(area_type, region_type)
         found: list[tuple[int, int, dict[str, Any]]] = []
-        for y in range(rect.y + step // 2, rect.y + rect.height, step):
+        ys = list(range(rect.y + step // 2, rect.y + rect.height, step))
+        for y in reversed(ys) if bottom_up else ys:
             for fraction in columns:
                 x = rect.x + min(rect.width - 1, max(0, int(rect.width * fraction)))
                 self.move(x, y)
@@ -320,6 +325,8 @@ class GuiSession:
                     found.append((x, y, hit))
                     if stop is not None and stop(hit):
                         return found
+                    if first_per_row:
+                        break
         return found
 
     def find_button(
