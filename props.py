@@ -1,6 +1,7 @@
 """Per-scene properties saved in the .blend: chosen job type, job options, submitted jobs."""
 
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,23 @@ def job_name(scene: bpy.types.Scene) -> str:
     return Path(bpy.data.filepath).stem if bpy.data.filepath else "untitled"
 
 
+_REFRESH_EVERY = 1.0  # seconds between bringing scene-following settings up to date
+_refreshed_at = 0.0
+
+
+def refresh_tick() -> None:
+    """Timer hook: scene-following settings show what the scene says now (cheap: a few
+    restricted evaluations, writes only when a value changed)."""
+    global _refreshed_at
+    now = time.monotonic()
+    if now - _refreshed_at < _REFRESH_EVERY:
+        return
+    _refreshed_at = now
+    scene = getattr(bpy.context, "scene", None)
+    if scene is not None and registry.job_type() is not None:
+        registry.refresh_from_scene(scene)
+
+
 def sync_settings(scene: bpy.types.Scene | None) -> None:
     """Point the settings group at the scene's selected job type (known or cached)."""
     if scene is None:
@@ -129,6 +147,7 @@ def sync_settings(scene: bpy.types.Scene | None) -> None:
     if jt is None and wanted and registry.job_type() is not None and registry.job_type().name == wanted:  # type: ignore[union-attr]
         return  # keep what we have until the Manager says otherwise
     registry.use(jt, scene)
+    registry.refresh_from_scene(scene)
 
 
 class FLAMENCO_DESK_PG_ui(bpy.types.PropertyGroup):

@@ -80,6 +80,7 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
     if jt is None:
         raise PrepareError(f'The Manager does not offer the job type "{sp.job_type}"; refresh or pick another')
     registry.use(jt, scene)
+    registry.refresh_from_scene(scene)  # what the scene says now, where the artist did not override it
     if not bpy.data.filepath:
         raise PrepareError("Save the file first: the farm renders a saved .blend")
 

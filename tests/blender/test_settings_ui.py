@@ -163,3 +163,33 @@ def test_submitted_settings_have_every_key_with_json_types(connected: ModuleType
     assert settings["output_file"] == str(Path(bpy.data.filepath).parent / "output.png")
     # Filled in by the add-on: the .blend the farm reads.
     assert Path(settings["blendfile"]).name == "ks_shot.blend" and Path(settings["blendfile"]).is_file()
+
+
+def test_scene_value_wins_over_minimum_until_the_artist_changes_it(connected: ModuleType, job_type_script: Any,
+                                                                   farm: Farm, tmp_path: Path) -> None:
+    """A studio's `samples` (eval from the scene, min 1, no default) used to go to the farm
+    as 1: the scene's value must be used unless the artist typed another."""
+    desk = connected
+    bpy.context.scene.cycles.samples = 128
+    grp = use_kitchen_sink(desk, job_type_script, tmp_path)
+    assert grp.scene_samples == 128
+
+    bpy.context.scene.cycles.samples = 256  # the artist changes the scene: the setting follows
+    desk.props._refreshed_at = 0.0
+    desk.props.refresh_tick()
+    assert grp.scene_samples == 256
+
+    grp.scene_samples = 64  # typed by hand: kept, whatever the scene says
+    bpy.context.scene.cycles.samples = 512
+    desk.props._refreshed_at = 0.0
+    desk.props.refresh_tick()
+    assert grp.scene_samples == 64
+
+    assert bpy.ops.flamenco_desk.eval_setting(key="scene_samples") == {"FINISHED"}  # back to the scene
+    assert grp.scene_samples == 512
+    bpy.context.scene.cycles.samples = 300
+    bpy.context.scene.flamenco_desk.submit_paused = True
+    assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC") == {"FINISHED"}
+    tick_until(desk, lambda: desk.submitting.last_outcome is not None)
+    assert desk.submitting.last_outcome.ok, desk.submitting.last_outcome.message
+    assert farm.job(desk.submitting.last_outcome.job_id)["settings"]["scene_samples"] == 300

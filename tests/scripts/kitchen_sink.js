@@ -32,6 +32,10 @@ const JOB_TYPE = {
       description: "Render samples" },
     { key: "exposure", type: "float", propargs: { min: -10.0, max: 10.0, step: 0.1 }, default: 0.5 },
     { key: "denoise", type: "bool", default: true, label: "Denoise" },
+    // From the scene, with a minimum and no default (a studio's "samples"): the scene's value
+    // must win over the minimum until the artist changes it.
+    { key: "scene_samples", type: "int32", eval: "C.scene.cycles.samples", propargs: { min: 1 },
+      label: "Samples", visible: "submission" },
     { key: "camera", type: "string", eval: "C.scene.camera.name",
       evalInfo: { showLinkButton: false, description: "The scene camera" } },
     { key: "checksum", type: "string", editable: false, eval: "jobname.upper()", visible: "submission" },
