@@ -190,6 +190,9 @@ def _applied(result: submission.SubmissionResult, filepath: str, scene_name: str
             ref.manager_url = state.client().base_url
             ref.blend_path = result.blend_path
             ref.status = str(job.status)
+    from . import watching  # the monitor shows the new job at once (imported late: watching imports operators)
+
+    watching.monitor.show_submitted(job)
     if result.recovered:
         message = f'The earlier submission had reached the Manager: job "{job.name}" ({job.id}); nothing new was submitted'
     else:

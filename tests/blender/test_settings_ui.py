@@ -72,12 +72,16 @@ def test_panel_shows_what_the_job_type_asks_for(connected: ModuleType, job_type_
     shown = layout.props()
 
     assert "log_name" not in shown and "frame_pattern" not in shown  # web / hidden
-    for key in ("work_dir", "quality", "samples", "exposure", "denoise", "camera", "checksum", "bare"):
+    assert "blendfile" not in shown  # the add-on fills it in
+    for key in ("work_dir", "quality", "samples", "exposure", "denoise", "camera", "bare"):
         assert key in shown, key
-    # Linked setting: value hidden, its description shown, toggle drawn.
+    # Linked setting: no field; the value it will send is shown, and the toggle.
     assert "output_file" not in shown and "autoeval_output_file" in shown
-    assert "Next to the blend file" in layout.labels()
-    assert not layout.prop_enabled("checksum")  # read-only
+    output = str(Path(bpy.data.filepath).parent / "output.png")
+    assert ("flamenco_desk.copy_value", {"value": output}) in layout.operators()
+    # Read-only: not a field; its value, whole in the tooltip of a copy button.
+    assert "checksum" not in shown
+    assert ("flamenco_desk.copy_value", {"value": "KS_SHOT"}) in layout.operators()
     # Eval button for a setting with eval but no link toggle.
     assert ("flamenco_desk.eval_setting", {"key": "camera"}) in layout.operators()
 
