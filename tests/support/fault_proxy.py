@@ -159,7 +159,9 @@ class FaultProxy(FaultInjection):
             raise _Dropped() from exc
         finally:
             conn.close()
-        passed = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP | {"content-type"}}
+        # The proxy's HTTP server writes its own Date and Server: not twice.
+        own = _HOP_BY_HOP | {"content-type", "date", "server"}
+        passed = {k: v for k, v in response.getheaders() if k.lower() not in own}
         return Reply(response.status, data, response.getheader("Content-Type"), passed)
 
     def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Reply:
