@@ -174,6 +174,24 @@ def test_job_type_single_and_unknown(client: ManagerClient) -> None:
     assert caught.value.code == 404 and caught.value.message == "no such job type known"
 
 
+def test_broken_studio_scripts(client: ManagerClient, make_job: MakeJob, job_type_script: WriteScript) -> None:
+    """A script with a syntax error is left out of the list (and unknown by name); one whose
+    compileJob throws is listed, and its message comes back on submission."""
+    job_type_script("syntax_error.js", "const JOB_TYPE = { label: 'Broken', settings: [\n")
+    job_type_script("throws.js", (
+        "const JOB_TYPE = { label: 'Throws', settings: [{ key: 'x', type: 'string' }] };\n"
+        "function compileJob(job) { throw 'nope: ' + job.settings.x; }\n"
+    ))
+    names = {jt.name for jt in client.job_types()}
+    assert "throws" in names and "syntax-error" not in names
+    with pytest.raises(NotFound):
+        client.job_type("syntax-error")
+    throws = client.job_type("throws")
+    with pytest.raises(ManagerHTTPError) as caught:
+        client.check_job(make_job("throws", type_etag=throws.etag, settings={"x": "boom"}))
+    assert caught.value.status == 400 and caught.value.message.startswith("nope: boom at compileJob (throws.js:")
+
+
 def test_worker_tags(client: ManagerClient, worker_tags: dict[str, str]) -> None:
     tags = {t.name: t for t in client.worker_tags()}
     assert (tags["GPU"].id, tags["GPU"].description) == (worker_tags["GPU"], "GPU renderers")
