@@ -29,11 +29,6 @@ NODE_MISSING_REASON = (
 )
 
 
-def openapi_spec_path() -> Path:
-    default = REPO_ROOT.parent / "shared" / "flamenco" / "flamenco-openapi.yaml"
-    return Path(os.environ.get("FLAMENCO_OPENAPI", str(default)))
-
-
 @dataclass
 class CompileResult:
     returncode: int
