@@ -1,6 +1,7 @@
 """Fixtures for the example job types in manager_scripts/ (run through tools/jobtype_shim.js).
 
-No Blender and no Manager needed; only Node.js (`node`). The tests skip when it is missing.
+test_examples.py needs no Blender and no Manager, only Node.js (`node`; skipped when it is
+missing); test_on_manager.py holds the scripts and the shim against the real Manager.
 """
 
 from __future__ import annotations
