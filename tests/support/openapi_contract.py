@@ -71,7 +71,7 @@ def document(release: str = local_farm.DEFAULT_RELEASE) -> dict[str, Any]:
     return _load(str(spec_path(release)))[1]
 
 
-# openapi-core keeps per-call state in shared unmarshallers; the stub calls in
+# openapi-core keeps per-call state in shared unmarshallers; the fault proxy calls in
 # from many handler threads.
 _LOCK = threading.Lock()
 
