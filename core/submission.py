@@ -168,7 +168,16 @@ def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: Submi
             ) from ex
         if existing is not None:
             return existing
-        # The Manager answers and has no such job: the request never arrived. One retry.
+        if isinstance(lost, errors.ManagerTimeout) and lost.phase == "read":
+            # The request was sent: the Manager may still be compiling or storing it (a slow
+            # answer, a busy database), so not finding the job yet proves nothing, and a
+            # second submit could make a second job.
+            raise SubmissionUncertain(
+                f"The Manager did not answer the submission ({lost}) and has not shown the job yet; "
+                "it will be looked up before the next submission",
+                request.submission_id,
+            ) from lost
+        # The request never reached the Manager (no connection): one retry.
         try:
             return client.submit_job(job)
         except (errors.ManagerTimeout, errors.ManagerUnreachable) as again:

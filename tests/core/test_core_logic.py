@@ -1,17 +1,30 @@
-"""bpy-free logic: frame syntax, storage placement, action rules, output folders, ETA."""
+"""bpy-free logic: frame syntax (checked against the real Manager), storage placement, action
+rules, output folders, ETA."""
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.request
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
 from flamenco_desk_src.api import models
 from flamenco_desk_src.core import job_actions, monitor, results, storage
 from flamenco_desk_src.core.frames import FrameRangeError, parse_frames
+from local_farm import Farm
+from support.farm_jobs import etags_of, settings_for, unique
+
+# Frame strings the local check and the Manager's frameChunker must judge alike.
+FRAME_CASES = [
+    "1-3, 5..6,9", "4,4,2-3", "7", "0", "1 - 3", "3-3", " 2 ,4 ",
+    "", "1-x", "10-1", "-3", "1-10x2", "1-3,", "a", "1,,2",
+]
 
 
 def test_frames_follow_the_managers_syntax() -> None:
@@ -20,6 +33,33 @@ def test_frames_follow_the_managers_syntax() -> None:
     for bad, reason in [("", "empty"), ("1-x", "not a frame"), ("10-1", "backwards"), ("-3", "not a frame"), ("1-10x2", "not a frame")]:
         with pytest.raises(FrameRangeError, match=reason):
             parse_frames(bad)
+
+
+def _manager_frames(farm: Farm, frames: str) -> Optional[list[int]]:
+    """The frames the real Manager makes tasks for (one frame per task), None if it refuses."""
+    body = {
+        "name": unique("frames"), "type": "simple-blender-render", "priority": 50, "submitter_platform": "linux",
+        "type_etag": etags_of(farm)["simple-blender-render"], "initial_status": "paused",
+        "settings": {**settings_for(farm, "simple-blender-render"), "frames": frames, "chunk_size": 1, "fps": 0},
+    }
+    try:
+        job = farm.post_json("/api/v3/jobs", body)
+    except urllib.error.HTTPError as ex:
+        assert ex.code == 400 and json.loads(ex.read())["message"].startswith("GoError: invalid range"), frames
+        return None
+    tasks = farm.get_json(f"/api/v3/jobs/{job['id']}/tasks")["tasks"]
+    request = urllib.request.Request(f"{farm.url}/api/v3/jobs/{job['id']}", method="DELETE")
+    urllib.request.urlopen(request, timeout=10).close()
+    return sorted(int(task["name"].removeprefix("render-")) for task in tasks)
+
+
+@pytest.mark.parametrize("frames", FRAME_CASES)
+def test_local_frame_check_agrees_with_the_real_manager(farm: Farm, frames: str) -> None:
+    try:
+        local: Optional[list[int]] = parse_frames(frames)
+    except FrameRangeError:
+        local = None
+    assert local == _manager_frames(farm, frames)
 
 
 def test_storage_placement_and_never_overwriting(tmp_path: Path) -> None:
