@@ -84,7 +84,7 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
         self,
         blendfile: Path,
         project: Path,
-        target: PurePath,
+        target: Path,
         *,
         make_transferer: Callable[[], Transferer],
         cancel: CancelFlag,
@@ -113,7 +113,7 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
 
     # -- BAT hooks ------------------------------------------------------------------------
 
-    def _make_target_path(self, target: str) -> PurePath:
+    def _make_target_path(self, target: str) -> Path:
         return self._fixed_target
 
     def _create_file_transferer(self) -> Transferer:
@@ -141,7 +141,7 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
         self._in_place = set()
         self._problems = {}
 
-        packed_blend = PurePath(self._target_path, self.pack_as.relative_to(self.project_abs))
+        packed_blend = Path(self._target_path, self.pack_as.relative_to(self.project_abs))
         self._output_path = packed_blend
         self._progress_cb.pack_start()
         action = self._actions[self.blendfile_abs]
@@ -187,7 +187,7 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
         referrer = absolute(usage.block.bfile.filepath)
         relocated_referrer = referrer == self.blendfile_abs and self.pack_as != self.blendfile_abs
         if in_project:
-            action.new_path = PurePath(self._target_path, absolute(asset_path).relative_to(self.project_abs))
+            action.new_path = Path(self._target_path, absolute(asset_path).relative_to(self.project_abs))
             if absolute_path or relocated_referrer:
                 action.path_action = bat_pack.PathAction.FIND_NEW_LOCATION
         else:

@@ -27,7 +27,7 @@ from .shaman import ShamanUploader
 from .survey import Survey
 
 Accept = Callable[[Survey], bool]
-SHAMAN_ROOT = PurePath(os.path.abspath(os.sep))  # any absolute root: BAT packs against it
+SHAMAN_ROOT = Path(os.path.abspath(os.sep))  # any absolute root: BAT packs against it
 
 
 def _always(_survey: Survey) -> bool:
