@@ -33,7 +33,8 @@ def write_png(path: Path, rgba: tuple[float, float, float, float], size: int = 4
 
 def _emit_image_material(name: str, image: "bpy.types.Image") -> "bpy.types.Material":
     mat = bpy.data.materials.new(name)
-    mat.use_nodes = True
+    if bpy.app.version < (5, 0, 0):  # 5.0: always node-based (use_nodes is deprecated)
+        mat.use_nodes = True
     nodes, links = mat.node_tree.nodes, mat.node_tree.links
     nodes.clear()
     tex = nodes.new("ShaderNodeTexImage")
