@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path, PurePath
 from typing import Any, Callable
 
-from .bat import bat_transfer
+from .transfer import PromptTransferer
 from .progress import CancelFlag, Cancelled, Progress
 
 # Large enough that the per-chunk cancel check and progress call cost nothing measurable,
@@ -56,7 +56,7 @@ def copy_file(src: Path, dst: Path, stop: Callable[[], bool], advance: Callable[
             advance(n)
 
 
-class StagedCopier(bat_transfer.FileTransferer):  # type: ignore[misc]
+class StagedCopier(PromptTransferer):
     """BAT transfer object: copies each queued file below `staging` at the place it has
     below `final` (BAT computes every path as if writing to `final`)."""
 

@@ -26,7 +26,7 @@ import os
 from pathlib import Path, PurePath
 from typing import Any, Callable, Iterable, Sequence
 
-from .bat import bat_pack, bat_progress, bat_transfer, bpathlib, file_sequence, trace
+from .bat import bat_pack, bat_progress, bpathlib, file_sequence, trace
 from .progress import CancelFlag, Progress
 from .survey import Dependency, Problem, ProblemKind, Survey
 
@@ -243,5 +243,3 @@ def _size(path: Path) -> int:
     except OSError:
         return 0
 
-
-FileTransferer = bat_transfer.FileTransferer

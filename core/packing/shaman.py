@@ -28,14 +28,14 @@ from typing import Any, BinaryIO
 from ...api import errors
 from ...api.client import ManagerClient
 from ...api.models import ShamanFileSpec, ShamanFileStatus, ShamanUpload
-from .bat import bat_transfer
+from .transfer import PromptTransferer
 from .hashing import HashCache
 from .progress import CancelFlag, Cancelled, Progress
 
 log = logging.getLogger(__name__)
 
 # Read size for uploads, whatever block size the HTTP library asks for: fewer system calls.
-UPLOAD_BLOCK = 1024 * 1024
+UPLOAD_BLOCK = 4 * 1024 * 1024
 MAX_ROUNDS = 8  # requirements → uploads rounds before giving up
 DEFER_WAIT = 0.5  # seconds to wait before asking again when files were deferred
 
@@ -66,7 +66,7 @@ class _File:
     spec: ShamanFileSpec
 
 
-class ShamanUploader(bat_transfer.FileTransferer):  # type: ignore[misc]
+class ShamanUploader(PromptTransferer):
     """BAT transfer object for the Shaman; `root` is the fake target BAT packs against."""
 
     def __init__(self, client: ManagerClient, checkout_path: str, root: PurePath, cancel: CancelFlag,
