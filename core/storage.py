@@ -63,6 +63,32 @@ def copy_into_storage(source: Path, storage_root: str, label: str, submission_id
     return target
 
 
+def job_folder(storage_root: str, label: str, submission_id: str) -> Path:
+    """`<storage>/flamenco-desk/<time>-<label>-<id>/`: where a pack goes. Not created here:
+    the packer writes `<folder>.partial` and renames it when complete."""
+    root = Path(storage_root)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"the Manager's shared storage {storage_root} is not reachable from this computer"
+        )
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return root / SUBMISSIONS_DIR / f"{stamp}-{safe_name(label)}-{submission_id[:8]}"
+
+
+def shaman_checkout_path(label: str, submission_id: str) -> str:
+    """The checkout path asked of the Shaman: unique per submission, so that the Manager
+    never has to add a suffix (3.8.5 erases the *requested* path when a checkout fails,
+    which would be another job's folder if it had added one)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return f"{SUBMISSIONS_DIR}/{stamp}-{safe_name(label)}-{submission_id[:8]}"
+
+
+def remove_job_folder(folder: Path) -> None:
+    """Remove a pack this add-on made (only a folder of its own) after a failed submission."""
+    if folder.parent.name == SUBMISSIONS_DIR:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def remove_copy(blend_copy: Path) -> None:
     """Remove a copy this add-on made (only its own folder) after a failed submission."""
     folder = blend_copy.parent

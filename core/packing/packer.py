@@ -209,9 +209,10 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
     def _problem(self, kind: ProblemKind, path: Path, usage: Any) -> None:
         key = (kind, str(path))
         if key not in self._problems:
-            self._problems[key] = Problem(
-                kind, str(path), str(usage.asset_path), str(absolute(usage.block.bfile.filepath))
-            )
+            used_by = absolute(usage.block.bfile.filepath)
+            if used_by == self.blendfile_abs:
+                used_by = self.pack_as  # the artist's file, not our copy of its unsaved changes
+            self._problems[key] = Problem(kind, str(path), str(usage.asset_path), str(used_by))
             if kind is not ProblemKind.ABSOLUTE_OUTSIDE:
                 self._progress_cb.missing_file(path)
 

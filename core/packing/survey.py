@@ -22,13 +22,17 @@ class Problem:
     written_as: str = ""  # the path as the .blend stores it
     used_by: str = ""  # the .blend that refers to it
 
+    @property
+    def headline(self) -> str:
+        if self.kind is ProblemKind.MISSING:
+            return "Missing"
+        if self.kind is ProblemKind.UNREADABLE:
+            return "Cannot be read"
+        return "Absolute path outside the project and shared storage (sent along)"
+
     def describe(self) -> str:
         where = f" (used by {self.used_by})" if self.used_by else ""
-        if self.kind is ProblemKind.MISSING:
-            return f"Missing: {self.path}{where}"
-        if self.kind is ProblemKind.UNREADABLE:
-            return f"Cannot be read: {self.path}{where}"
-        return f"Absolute path outside the project and shared storage, sent along anyway: {self.path}{where}"
+        return f"{self.headline}: {self.path}{where}"
 
     @property
     def blocks_render(self) -> bool:
@@ -64,7 +68,8 @@ class Survey:
         return [f for f in self.files if f.in_place]
 
     def summary(self) -> str:
-        text = f"{len(self.to_send)} files, {_size(self.bytes_to_send)} to send"
+        count = len(self.to_send)
+        text = f"{count} file{'s' if count != 1 else ''}, {_size(self.bytes_to_send)} to send"
         if self.in_place:
             text += f"; {len(self.in_place)} already on shared storage"
         if self.problems:
