@@ -71,9 +71,57 @@ def draw_settings(layout: bpy.types.UILayout, scene: bpy.types.Scene) -> None:
             draw_setting(col, grp, setting)
 
 
+MAX_PROBLEM_LINES = 8
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _path_tail(path: str, keep: int = 48) -> str:
+    """Paths are shown from their end: the file name is what tells files apart."""
+    return path if len(path) <= keep else "…" + path[-(keep - 1):]
+
+
+def draw_packing(layout: bpy.types.UILayout) -> None:
+    """What packing or uploading is doing, with a Cancel button."""
+    status = submitting.pack_status
+    if status is None:
+        return
+    col = layout.column(align=True)
+    head = status.stage + (f"  {status.number}/{status.count}" if status.count else "")
+    col.label(text=head, icon="PACKAGE")
+    if status.file:
+        col.label(text=_path_tail(status.file))
+    if status.total:
+        col.progress(factor=min(1.0, status.done / status.total), type="BAR",
+                     text=f"{_megabytes(status.done)} / {_megabytes(status.total)}")
+    col.operator("flamenco_desk.cancel_submission", icon="CANCEL")
+
+
+def draw_problems(layout: bpy.types.UILayout) -> None:
+    """The problem report of a submission that stopped to ask."""
+    survey = submitting.pending_problems
+    if survey is None:
+        return
+    box = layout.box()
+    box.alert = True
+    box.label(text=survey.summary(), icon="ERROR")
+    for problem in survey.problems[:MAX_PROBLEM_LINES]:
+        box.label(text=f"{problem.headline}: {_path_tail(problem.path)}")
+    if len(survey.problems) > MAX_PROBLEM_LINES:
+        box.label(text=f"…and {len(survey.problems) - MAX_PROBLEM_LINES} more")
+    row = box.row()
+    row.alert = False
+    row.operator("flamenco_desk.submit_job", text="Submit Anyway", icon="RENDER_ANIMATION").problems = "SUBMIT"
+    row.operator("flamenco_desk.dismiss_problems", icon="CANCEL")
+
+
 def draw_status(layout: bpy.types.UILayout, scene: bpy.types.Scene) -> None:
     if submitting.progress_line:
         layout.label(text=submitting.progress_line, icon="SORTTIME")
+    draw_packing(layout)
+    draw_problems(layout)
     outcome = submitting.last_outcome
     if outcome is not None:
         layout.label(text=outcome.message, icon="CHECKMARK" if outcome.ok else "ERROR")
