@@ -48,7 +48,7 @@ def test_blend_outside_shared_storage_is_copied_to_a_fresh_folder(connected: Mod
     assert blendfile.is_file() and blendfile.name == "sq010_sh020.blend"
     assert blendfile.parent.parent == stub.storage_dir / "flamenco-desk"
     assert digest(shot) == before, "the artist's file must not change"
-    assert any("external files" in w for w in outcome.warnings)
+    assert (blendfile.parent / "pack-info.txt").is_file()  # packed by BAT, with its dependencies
 
     assert job.settings["frames"] == "5-9"
     assert job.name == "sq010_sh020" and job.priority == 50 and job.status == "queued"

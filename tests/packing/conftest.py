@@ -25,6 +25,7 @@ for _wheel in build_extension.fetch_wheels():
     if str(_wheel) not in sys.path:
         sys.path.insert(0, str(_wheel))
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(ROOT / "tests" / "blender"))  # fake_layout
 
 
 def _farm(tmp_path_factory: pytest.TempPathFactory, shaman: bool) -> Iterator[local_farm.Farm]:
