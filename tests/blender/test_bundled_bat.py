@@ -4,6 +4,7 @@ tree) and is importable once Blender installed the extension, in every tested Bl
 from __future__ import annotations
 
 import hashlib
+import importlib
 import sys
 import zipfile
 from pathlib import Path
@@ -33,11 +34,18 @@ def test_bat_is_not_part_of_the_source_tree() -> None:
 
 
 def test_installed_extension_imports_bat(desk: ModuleType) -> None:
+    # Blender unpacks extension wheels into the user extensions' shared site-packages and
+    # puts that on sys.path. (Other test folders may put the wheel itself on sys.path too,
+    # so the unpacked copy is checked where Blender put it.)
+    sites = [Path(p) for p in sys.path if "extensions" in Path(p).parts and Path(p).name == "site-packages"]
+    unpacked = [s / "blender_asset_tracer" for s in sites if (s / "blender_asset_tracer" / "__init__.py").is_file()]
+    assert unpacked, sites
+    assert '__version__ = "1.23"' in (unpacked[0] / "__init__.py").read_text()
+    assert bpy.app.version >= (4, 2, 0)
+
     import blender_asset_tracer
     from blender_asset_tracer import pack, trace  # noqa: F401 - what the packer uses
 
-    # Blender unpacks extension wheels into the user extensions' shared site-packages.
-    where = Path(blender_asset_tracer.__file__).resolve()
-    assert "extensions" in where.parts and "site-packages" in where.parts, where
-    assert bpy.app.version >= (4, 2, 0)
-    assert getattr(blender_asset_tracer, "__version__", "") == "1.23"
+    assert blender_asset_tracer.__version__ == "1.23"
+    packing = importlib.import_module(f"{desk.__name__}.core.packing")  # the add-on's packer loads
+    assert packing.bat.VERSION == "1.23"

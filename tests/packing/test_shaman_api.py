@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import threading
+import time
 
 import pytest
 
@@ -72,6 +73,9 @@ def test_a_file_someone_else_is_uploading_is_deferred(shaman_farm: object) -> No
         try:
             assert held.half_sent.wait(10)
             with ManagerClient(shaman_farm.url) as client:  # type: ignore[attr-defined]
+                deadline = time.monotonic() + 10  # the Manager notes the upload once its handler runs
+                while client.shaman_file_status(sha, len(data)) != "uploading" and time.monotonic() < deadline:
+                    time.sleep(0.02)
                 (needed,) = client.shaman_requirements([ShamanFileSpec(sha, len(data), "a.bin")])
                 assert needed.status == "uploading"
                 assert client.shaman_upload(sha, len(data), io.BytesIO(data), can_defer=True) is ShamanUpload.DEFERRED
