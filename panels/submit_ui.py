@@ -115,9 +115,52 @@ def draw_settings(layout: bpy.types.UILayout, scene: bpy.types.Scene, context: A
             draw_setting(col, context, grp, setting)
 
 
+MAX_PROBLEM_LINES = 8
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def draw_packing(layout: bpy.types.UILayout, context: Any) -> None:
+    """What packing or uploading is doing, with a Cancel button."""
+    status = submitting.pack_status
+    if status is None:
+        return
+    col = layout.column(align=True)
+    head = status.stage + (f"  {status.number}/{status.count}" if status.count else "")
+    fit.wrapped(col, context, head, "PACKAGE")
+    if status.file:
+        col.label(text=fit.tail(status.file, fit.chars(context)))  # file names differ at the end
+    if status.total:
+        col.progress(factor=min(1.0, status.done / status.total), type="BAR",
+                     text=f"{_megabytes(status.done)} / {_megabytes(status.total)}")
+    col.operator("flamenco_desk.cancel_submission", icon="CANCEL")
+
+
+def draw_problems(layout: bpy.types.UILayout, context: Any) -> None:
+    """The problem report of a submission that stopped to ask."""
+    survey = submitting.pending_problems
+    if survey is None:
+        return
+    box = layout.box()
+    box.alert = True
+    fit.wrapped(box, context, survey.summary(), "ERROR")
+    for problem in survey.problems[:MAX_PROBLEM_LINES]:
+        fit.wrapped(box, context, f"{problem.headline}: {fit.tail(problem.path, fit.chars(context) - 12)}")
+    if len(survey.problems) > MAX_PROBLEM_LINES:
+        box.label(text=f"…and {len(survey.problems) - MAX_PROBLEM_LINES} more")
+    row = box.row()
+    row.alert = False
+    row.operator("flamenco_desk.submit_job", text="Submit Anyway", icon="RENDER_ANIMATION").problems = "SUBMIT"
+    row.operator("flamenco_desk.dismiss_problems", text="Stop", icon="CANCEL")
+
+
 def draw_status(layout: bpy.types.UILayout, context: Any, scene: bpy.types.Scene) -> None:
     if submitting.progress_line:
         fit.wrapped(layout, context, submitting.progress_line, "SORTTIME")
+    draw_packing(layout, context)
+    draw_problems(layout, context)
     outcome = submitting.last_outcome
     if outcome is not None:
         fit.wrapped(layout, context, outcome.message, "CHECKMARK" if outcome.ok else "ERROR")

@@ -155,7 +155,8 @@ def test_job_types_parse_every_setting_field(client: ManagerClient, job_type_scr
     bare = sink.setting("bare")
     assert bare is not None and (bare.visible, bare.required, bare.label, bare.eval_info) == (None, None, None, None)
     assert bare.shown_in_submitter and bare.display_label == "Bare"
-    assert [s.visible for s in sink.settings if s.visible] == ["visible", "submission", "web", "hidden", "submission"]
+    assert [s.visible for s in sink.settings if s.visible] == [
+        "visible", "submission", "web", "hidden", "submission", "submission", "web"]
     assert sink.raw["name"] == "kitchen-sink"
 
     hostile = by_name["hostile"]

@@ -73,20 +73,18 @@ def test_storage_placement_and_never_overwriting(tmp_path: Path) -> None:
     assert not storage.is_under(tmp_path / "SharedOther" / "a.blend", str(shared))
     assert not storage.is_under(inside, "")
 
-    outside = tmp_path / "home" / "shot: v2?.blend"
-    outside.parent.mkdir()
-    outside.write_bytes(b"artist data")
-    first = storage.copy_into_storage(outside, str(shared), "sq/010: take*1", "0123456789abcdef")
-    second = storage.copy_into_storage(outside, str(shared), "sq/010: take*1", "fedcba9876543210")
-    assert first != second and first.read_bytes() == second.read_bytes() == b"artist data"
-    assert first.parent.parent == shared / "flamenco-desk"
-    assert all(c not in first.parent.name for c in '/?*:;{}\\')
-    storage.remove_copy(first)
-    assert not first.parent.exists() and outside.exists() and second.exists()
-    storage.remove_copy(inside)  # not ours: left alone
+    first = storage.job_folder(str(shared), "sq/010: take*1", "0123456789abcdef")
+    second = storage.job_folder(str(shared), "sq/010: take*1", "fedcba9876543210")
+    assert first != second and first.parent == shared / "flamenco-desk"
+    assert all(c not in first.name for c in '/?*:;{}\\')
+    assert storage.shaman_checkout_path("sq/010: take*1", "0123456789abcdef") == f"flamenco-desk/{first.name}"
+    first.mkdir(parents=True)
+    storage.remove_job_folder(first)
+    assert not first.exists()
+    storage.remove_job_folder(inside.parent)  # not ours: left alone
     assert inside.exists()
     with pytest.raises(FileNotFoundError, match="not reachable"):
-        storage.copy_into_storage(outside, str(tmp_path / "missing"), "x", "0" * 16)
+        storage.job_folder(str(tmp_path / "missing"), "x", "0" * 16)
 
 
 def test_actions_are_offered_only_where_they_make_sense() -> None:
