@@ -118,8 +118,8 @@ def test_missing_texture_is_listed_and_submit_anyway_works(
     from support.fake_layout import FakeLayout
 
     layout = FakeLayout()
-    desk.panels.submit_ui.draw_status(layout, bpy.context.scene)
-    assert any("gone.png" in text for text in layout.labels())
+    desk.panels.submit_ui.draw_status(layout, bpy.context, bpy.context.scene)
+    assert "gone.png" in layout.text()
 
     assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC", problems="SUBMIT") == {"FINISHED"}
     tick_until(desk, lambda: desk.submitting.last_outcome is not None)
@@ -171,7 +171,7 @@ def test_cancel_creates_no_job_and_leaves_nothing_complete_looking(
     from support.fake_layout import FakeLayout
 
     layout = FakeLayout()
-    desk.panels.submit_ui.draw_status(layout, bpy.context.scene)
+    desk.panels.submit_ui.draw_status(layout, bpy.context, bpy.context.scene)
     assert layout.progresses()  # bytes done / total while it works
     assert bpy.ops.flamenco_desk.cancel_submission() == {"FINISHED"}
     tick_until(desk, lambda: desk.submitting.last_outcome is not None)
