@@ -117,8 +117,8 @@ def test_values_survive_job_type_changes_and_reopening(connected: ModuleType, jo
 
     # A TD edits the script on the Manager: a setting removed, one added, choices reordered.
     changed = (KITCHEN_SINK
-               .replace('{ key: "bare", type: "int32" },', '{ key: "new_setting", type: "int32", default: 7 },')
-               .replace('choices: ["draft", "preview", "final"]', 'choices: ["final", "draft", "preview", "ultra"]'))
+               .replace("{ key: 'bare', type: 'int32' },", "{ key: 'new_setting', type: 'int32', default: 7 },")
+               .replace("choices: ['draft', 'preview', 'final']", "choices: ['final', 'draft', 'preview', 'ultra']"))
     assert changed.count("new_setting") == 1 and "ultra" in changed
     job_type_script("kitchen_sink.js", changed)
     refresh(desk)

@@ -44,6 +44,11 @@ def submit_current(desk: ModuleType, paused: bool) -> str:
     return str(desk.submitting.last_outcome.job_id)
 
 
+def wait_idle(desk: ModuleType) -> None:
+    """Until no poll is on its way (one may have started on an earlier tick)."""
+    tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.watching.POLL_KEY))
+
+
 def poll_now(desk: ModuleType) -> Any:
     """Make a poll due, and tick until its result has been applied."""
     mon = desk.watching.monitor
@@ -270,6 +275,7 @@ def test_requests_per_poll_do_not_grow_with_listed_jobs(connected: ModuleType, f
     for step in range(6):
         if step % 2:  # a change makes the open job's details due again
             farm.post_json(f"/api/v3/jobs/{first}/setpriority", {"priority": 40 + step})
+        wait_idle(desk)
         before = len(proxy.requests_log)
         poll_now(desk)
         per_poll.append(len(proxy.requests_log) - before)
