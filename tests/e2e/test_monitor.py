@@ -49,6 +49,14 @@ def wait_idle(desk: ModuleType) -> None:
     tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.watching.POLL_KEY))
 
 
+def open_paused_echo(desk: ModuleType, tmp_path: Path) -> str:
+    """A job that waits on the farm, opened in the Job panel with its details fetched."""
+    job_id = submit_echo(desk, tmp_path, paused=True)
+    bpy.ops.flamenco_desk.open_job(job_id=job_id)
+    settle(desk)
+    return job_id
+
+
 def poll_now(desk: ModuleType) -> Any:
     """Make a poll due, and tick until its result has been applied."""
     mon = desk.watching.monitor
@@ -241,9 +249,7 @@ def test_worker_tag_is_offered_only_where_the_manager_has_it(connected: ModuleTy
                                                              tmp_path: Path) -> None:
     """Feature detection from GET /version: tags on jobs came with Flamenco 3.8."""
     desk = connected
-    job_id = submit_echo(desk, tmp_path, paused=True)
-    bpy.ops.flamenco_desk.open_job(job_id=job_id)
-    settle(desk)
+    job_id = open_paused_echo(desk, tmp_path)
     has_settag = tuple(int(p) for p in farm.release.split(".")[:2]) >= (3, 8)
     assert desk.state.info().features.settag is has_settag
     assert bool(bpy.ops.flamenco_desk.set_worker_tag.poll()) is has_settag
@@ -290,9 +296,7 @@ def test_requests_per_poll_do_not_grow_with_listed_jobs(connected: ModuleType, f
 def test_unreachable_manager_backs_off_and_recovers_by_itself(connected: ModuleType, proxy: FaultProxy,
                                                               tmp_path: Path) -> None:
     desk = connected
-    job_id = submit_echo(desk, tmp_path, paused=True)
-    bpy.ops.flamenco_desk.open_job(job_id=job_id)
-    settle(desk)
+    job_id = open_paused_echo(desk, tmp_path)
     proxy.refuse_connections()
     mon = poll_now(desk)
     assert mon.error and "refused" in mon.error
@@ -308,9 +312,7 @@ def test_unreachable_manager_backs_off_and_recovers_by_itself(connected: ModuleT
 
 def test_503_retry_after_is_honoured(connected: ModuleType, proxy: FaultProxy, tmp_path: Path) -> None:
     desk = connected
-    job_id = submit_echo(desk, tmp_path, paused=True)
-    bpy.ops.flamenco_desk.open_job(job_id=job_id)
-    settle(desk)
+    job_id = open_paused_echo(desk, tmp_path)
     proxy.respond(r"^/api/v3/jobs$", 503, {"code": 503, "message": "database busy"}, headers={"Retry-After": "9"},
                   method="GET")
     mon = poll_now(desk)
@@ -327,9 +329,7 @@ def test_503_retry_after_is_honoured(connected: ModuleType, proxy: FaultProxy, t
 def test_malformed_json_is_shown_and_the_timer_keeps_running(connected: ModuleType, proxy: FaultProxy,
                                                              tmp_path: Path) -> None:
     desk = connected
-    job_id = submit_echo(desk, tmp_path, paused=True)
-    bpy.ops.flamenco_desk.open_job(job_id=job_id)
-    settle(desk)
+    job_id = open_paused_echo(desk, tmp_path)
     proxy.respond(r"^/api/v3/jobs$", 200, "{not json", method="GET")
     mon = poll_now(desk)
     assert mon.error and "not valid JSON" in mon.error
