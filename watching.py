@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import bpy
 
@@ -43,6 +43,8 @@ class Notice:
 
 
 notices: list[Notice] = []
+# Called (main thread) after each poll result is applied, e.g. to redraw the status bar.
+apply_listeners: list[Callable[[], None]] = []
 
 
 def panel_drawn() -> None:
@@ -123,6 +125,8 @@ def _apply(result: object) -> None:
         _notify(event)
     if bpy.app.background:
         _print_progress()
+    for listener in list(apply_listeners):
+        listener()
     state.redraw()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
@@ -18,6 +18,7 @@ from typing import Callable, Optional
 from ..api import errors, models
 from ..api.client import ManagerClient
 from .job_actions import ACTIVE_STATES
+from .progress import RUNNING_STATES, ProgressRate
 
 ACTIVE_INTERVAL = 2.0
 IDLE_INTERVAL = 10.0
@@ -144,30 +145,6 @@ class JobEvent:
     previous: str
 
 
-@dataclass
-class TaskTimes:
-    """Observed task durations, for the ETA: from when a task was first seen active to
-    when it was first seen completed."""
-
-    started: dict[str, float] = field(default_factory=dict)
-    durations: dict[str, float] = field(default_factory=dict)
-
-    def observe(self, tasks: list[models.TaskSummary], now: float) -> None:
-        for task in tasks:
-            if task.status == "active":
-                self.started.setdefault(task.id, now)
-            elif task.status == "completed" and task.id in self.started and task.id not in self.durations:
-                self.durations[task.id] = now - self.started[task.id]
-            elif task.status == "queued":  # requeued: its next run is a new observation
-                self.started.pop(task.id, None)
-                self.durations.pop(task.id, None)
-
-    def mean(self) -> Optional[float]:
-        if not self.durations:
-            return None
-        return sum(self.durations.values()) / len(self.durations)
-
-
 class Monitor:
     """Main-thread state of what is being watched. bpy-free."""
 
@@ -193,7 +170,7 @@ class Monitor:
         self.events: list[JobEvent] = []
         self._fingerprint: Optional[Fingerprint] = None
         self._details: tuple[str, ...] = ()
-        self.times = TaskTimes()
+        self.rate = ProgressRate()
 
     def reset(self) -> None:
         """Forget everything (another Manager, or the add-on is unloaded)."""
@@ -210,8 +187,15 @@ class Monitor:
         self.selected_task_id = None
         self.last_rendered, self.thumbnail = None, None
         self._fingerprint, self._details = None, ()
-        self.times = TaskTimes()
+        self.rate = ProgressRate()
         self.poll_soon()
+
+    def show_submitted(self, job: models.Job) -> None:
+        """A job just submitted from here: listed and opened at once, not after the next poll."""
+        self.jobs[job.id] = job
+        self.watched_ids.add(job.id)
+        self.open(job.id)
+        self.open_job = job
 
     def select_task(self, task_id: Optional[str]) -> None:
         self.selected_task_id = task_id
@@ -290,7 +274,8 @@ class Monitor:
         if result.tasks is not None:
             self.tasks = result.tasks
             self.task_counts = result.task_counts or Counter()
-            self.times.observe(result.tasks, now)
+        if self.open_job is not None and (result.open_job is not None or result.tasks is not None):
+            self.rate.observe(self.progress(self.open_job), now, self.open_job.status in RUNNING_STATES)
         if result.log is not None:
             self.log = result.log
         if result.last_rendered_checked:
@@ -327,16 +312,8 @@ class Monitor:
         return 1.0 if job.status == "completed" else 0.0
 
     def eta_seconds(self) -> Optional[float]:
-        """Remaining time of the open job from observed task durations and parallelism."""
-        if not self.tasks:
-            return None
-        mean = self.times.mean()
-        remaining = sum(self.task_counts.get(s, 0) for s in ("queued", "active", "soft-failed"))
-        if mean is None or remaining == 0:
-            return None
-        parallel = max(1, self.task_counts.get("active", 0))
-        return mean * remaining / parallel
-
+        """Remaining time of the open job, from how fast its progress moved (core.progress)."""
+        return self.rate.remaining(self.clock())
 
 def age(moment: datetime, now: Optional[datetime] = None) -> str:
     """'5s', '3m', '2h', '4d': short, for a job list column."""

@@ -11,7 +11,7 @@ import bpy
 
 from support.blender_helpers import refresh, save_shot, select_job_type, tick_until
 from support.fake_layout import FakeLayout
-from support.farm_fixtures import script_source
+from support.job_type_scripts import source as script_source
 from support.fault_proxy import FaultProxy
 
 

@@ -11,7 +11,7 @@ import bpy
 from support.blender_helpers import refresh, save_shot, select_job_type, tick_until
 from support.fake_layout import FakeLayout
 from local_farm import Farm
-from support.farm_fixtures import script_source
+from support.job_type_scripts import source as script_source
 
 KITCHEN_SINK = script_source("kitchen_sink.js")
 
@@ -72,12 +72,16 @@ def test_panel_shows_what_the_job_type_asks_for(connected: ModuleType, job_type_
     shown = layout.props()
 
     assert "log_name" not in shown and "frame_pattern" not in shown  # web / hidden
-    for key in ("work_dir", "quality", "samples", "exposure", "denoise", "camera", "checksum", "bare"):
+    assert "blendfile" not in shown  # the add-on fills it in
+    for key in ("work_dir", "quality", "samples", "exposure", "denoise", "camera", "bare"):
         assert key in shown, key
-    # Linked setting: value hidden, its description shown, toggle drawn.
+    # Linked setting: no field; the value it will send is shown, and the toggle.
     assert "output_file" not in shown and "autoeval_output_file" in shown
-    assert "Next to the blend file" in layout.labels()
-    assert not layout.prop_enabled("checksum")  # read-only
+    output = str(Path(bpy.data.filepath).parent / "output.png")
+    assert ("flamenco_desk.copy_value", {"value": output}) in layout.operators()
+    # Read-only: not a field; its value, whole in the tooltip of a copy button.
+    assert "checksum" not in shown
+    assert ("flamenco_desk.copy_value", {"value": "KS_SHOT"}) in layout.operators()
     # Eval button for a setting with eval but no link toggle.
     assert ("flamenco_desk.eval_setting", {"key": "camera"}) in layout.operators()
 
@@ -113,8 +117,8 @@ def test_values_survive_job_type_changes_and_reopening(connected: ModuleType, jo
 
     # A TD edits the script on the Manager: a setting removed, one added, choices reordered.
     changed = (KITCHEN_SINK
-               .replace('{ key: "bare", type: "int32" },', '{ key: "new_setting", type: "int32", default: 7 },')
-               .replace('choices: ["draft", "preview", "final"]', 'choices: ["final", "draft", "preview", "ultra"]'))
+               .replace("{ key: 'bare', type: 'int32' },", "{ key: 'new_setting', type: 'int32', default: 7 },")
+               .replace("choices: ['draft', 'preview', 'final']", "choices: ['final', 'draft', 'preview', 'ultra']"))
     assert changed.count("new_setting") == 1 and "ultra" in changed
     job_type_script("kitchen_sink.js", changed)
     refresh(desk)
@@ -163,3 +167,33 @@ def test_submitted_settings_have_every_key_with_json_types(connected: ModuleType
     assert settings["output_file"] == str(Path(bpy.data.filepath).parent / "output.png")
     # Filled in by the add-on: the .blend the farm reads.
     assert Path(settings["blendfile"]).name == "ks_shot.blend" and Path(settings["blendfile"]).is_file()
+
+
+def test_scene_value_wins_over_minimum_until_the_artist_changes_it(connected: ModuleType, job_type_script: Any,
+                                                                   farm: Farm, tmp_path: Path) -> None:
+    """A studio's `samples` (eval from the scene, min 1, no default) used to go to the farm
+    as 1: the scene's value must be used unless the artist typed another."""
+    desk = connected
+    bpy.context.scene.cycles.samples = 128
+    grp = use_kitchen_sink(desk, job_type_script, tmp_path)
+    assert grp.scene_samples == 128
+
+    bpy.context.scene.cycles.samples = 256  # the artist changes the scene: the setting follows
+    desk.props._refreshed_at = 0.0
+    desk.props.refresh_tick()
+    assert grp.scene_samples == 256
+
+    grp.scene_samples = 64  # typed by hand: kept, whatever the scene says
+    bpy.context.scene.cycles.samples = 512
+    desk.props._refreshed_at = 0.0
+    desk.props.refresh_tick()
+    assert grp.scene_samples == 64
+
+    assert bpy.ops.flamenco_desk.eval_setting(key="scene_samples") == {"FINISHED"}  # back to the scene
+    assert grp.scene_samples == 512
+    bpy.context.scene.cycles.samples = 300
+    bpy.context.scene.flamenco_desk.submit_paused = True
+    assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC") == {"FINISHED"}
+    tick_until(desk, lambda: desk.submitting.last_outcome is not None)
+    assert desk.submitting.last_outcome.ok, desk.submitting.last_outcome.message
+    assert farm.job(desk.submitting.last_outcome.job_id)["settings"]["scene_samples"] == 300

@@ -57,7 +57,10 @@ def test_every_offered_job_type_gets_matching_properties(connected: ModuleType, 
             shown = setting.get("visible") in (None, "visible", "submission")
             if setting["key"] == desk.jobtypes.values.BLENDFILE_KEY:
                 shown = False  # filled in by the add-on, never the artist's to edit
+            copy_values = [args.get("value") for op, args in layout.operators() if op == "flamenco_desk.copy_value"]
             if shown and linked and getattr(grp, link_ident):
                 assert link_ident in drawn and ident not in drawn, where  # value follows the scene
+            elif shown and setting.get("editable") is False:
+                assert ident not in drawn and str(getattr(grp, ident)) in copy_values, where  # shown, not edited
             else:
                 assert (ident in drawn) is shown, where

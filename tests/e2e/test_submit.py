@@ -76,6 +76,7 @@ def test_blend_outside_shared_storage_is_copied_to_a_fresh_folder(connected: Mod
     blendfile = Path(job["settings"]["blendfile"])
     assert blendfile.is_file() and blendfile.name == "sq010_sh020.blend"
     assert blendfile.parent.parent == farm.shared / "flamenco-desk"
+    assert (blendfile.parent / "pack-info.txt").is_file()  # packed by BAT, with its dependencies
     assert digest(shot) == before, "the artist's file must not change"
 
     assert job["settings"]["frames"] == "5-9"

@@ -1,5 +1,9 @@
-// A job type whose every `eval` is an attack: a submitter must never run these blindly.
-// Served by the real Manager in the tests (tests/support/farm_fixtures.py, `job_type_script`).
+// Flamenco Desk test job type "hostile": every setting's `eval` is an attack a submitter must
+// never execute (code execution, file access, introspection escapes, resource exhaustion).
+// The expressions are JSON string literals, so the Manager serves them byte for byte; the
+// same list is tests/support/job_type_scripts.py HOSTILE_EXPRESSIONS.
+//
+// Installed per test by the `job_type_script` fixture (tests/support/farm_fixtures.py).
 
 const ATTACKS = [
   "__import__('os').system('echo pwned')",
@@ -39,28 +43,29 @@ const ATTACKS = [
   "'%s' % ('x' * 10**9)",
 ];
 
-const VISIBILITY = ["visible", "submission", "web", "hidden"];
-
-function attackSetting(expression, index) {
-  const setting = {
-    key: "attack_" + (index < 10 ? "0" : "") + index,
-    type: "string",
-    eval: expression,
-    description: "eval: " + expression,
-    visible: VISIBILITY[index % 4],
-  };
-  if (index % 3 == 0) setting.evalInfo = { showLinkButton: true, description: "auto" };
-  return setting;
-}
+const VISIBILITIES = ['visible', 'submission', 'web', 'hidden'];
 
 const JOB_TYPE = {
-  label: "Hostile",
+  label: 'Hostile',
   description: "Every setting's eval is an attack; a submitter must not execute them.",
-  settings: ATTACKS.map(attackSetting),
+  settings: ATTACKS.map(function (expression, index) {
+    const setting = {
+      key: 'attack_' + (index < 10 ? '0' : '') + index,
+      type: 'string',
+      eval: expression,
+      description: 'eval: ' + expression,
+      visible: VISIBILITIES[index % 4],
+    };
+    if (index % 3 === 0) {
+      setting.evalInfo = { showLinkButton: true, description: 'auto' };
+    }
+    return setting;
+  }),
 };
 
 function compileJob(job) {
-  const task = author.Task("echo", "misc");
-  task.addCommand(author.Command("echo", { message: "hostile job compiled" }));
+  // Whatever the submitter sent is only echoed, never interpreted.
+  const task = author.Task('hostile', 'misc');
+  task.addCommand(author.Command('echo', { message: 'hostile job with ' + Object.keys(job.settings || {}).length + ' settings' }));
   job.addTask(task);
 }

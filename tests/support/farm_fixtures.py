@@ -8,7 +8,7 @@ tests/conftest.py.
 - ``proxy``: a FaultProxy in front of ``farm`` for one test; its traffic must match the
   served API document.
 - ``job_type_script``: drop a job-type script into the Manager's scripts/ for one test
-  (the Manager reloads scripts on every request since 3.7).
+  (the Manager reloads scripts on every request since 3.7; an older one is restarted).
 When a test that used a farm fails, the tails of the Manager's and Worker's logs are attached
 to its report.
 """
@@ -57,11 +57,11 @@ def _release(config: pytest.Config) -> str:
     return str(config.getoption("--flamenco-release"))
 
 
-def _start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str,
+def _start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, folder: str,
            **kwargs: object) -> Iterator[Farm]:
     release = _release(request.config)
     try:
-        farm = Farm(tmp_path_factory.mktemp(name), release, **kwargs)  # type: ignore[arg-type]
+        farm = Farm(tmp_path_factory.mktemp(folder), release, **kwargs)  # type: ignore[arg-type]
     except local_farm.FlamencoMissing as ex:
         pytest.fail(str(ex), pytrace=False)  # the real Flamenco is required, never skipped
     request.config.stash.setdefault(_FARMS_KEY, []).append(farm)
@@ -95,16 +95,17 @@ def proxy(farm: Farm) -> Iterator[FaultProxy]:
 
 
 def reloads_scripts(release: str) -> bool:
-    """Managers since 3.7 re-read scripts/ on every job-type request; older ones at start."""
-    parts = tuple(int(p) for p in release.split(".")[:2])
-    return parts >= (3, 7)
+    """Managers since 3.7 re-read scripts/ on every job-type request and compile; older
+    ones read it once, at start-up."""
+    parts = [int(p) for p in release.split(".")[:2] if p.isdigit()]
+    return tuple(parts) >= (3, 7)
 
 
 @pytest.fixture
 def job_type_script(farm: Farm) -> Iterator[Callable[[str, str], Path]]:
     """`job_type_script(file_name, source)` writes a script the Manager serves as a job type
-    (name = file stem with `_` → `-`); removed after the test. Older Managers are restarted
-    to see the change."""
+    (name = file stem with `_` → `-`); removed after the test. A Manager older than 3.7 is
+    restarted after each change (about a second), as its admin would have to."""
     written: list[Path] = []
 
     def write(file_name: str, source: str) -> Path:
@@ -120,11 +121,6 @@ def job_type_script(farm: Farm) -> Iterator[Callable[[str, str], Path]]:
         path.unlink(missing_ok=True)
     if written and not reloads_scripts(farm.release):
         farm.restart_manager()
-
-
-def script_source(name: str) -> str:
-    """A job-type script from tests/scripts/ (real scripts, served by the real Manager)."""
-    return (ROOT / "tests" / "scripts" / name).read_text(encoding="utf-8")
 
 
 @pytest.hookimpl(hookwrapper=True)
