@@ -59,10 +59,11 @@ def gui(desk_gui: GuiSession, artifacts: Path) -> Iterator[GuiSession]:
     print(f"screenshots: {artifacts}")
 
 
-def found_properties(gui: GuiSession, area: str, region: str) -> dict[str, Any]:
-    """Every button the pointer finds in the add-on's panel, by property (or operator) name.
+def scan_panel(gui: GuiSession, area: str, region: str) -> list[dict[str, Any]]:
+    """Every button the pointer finds in the add-on's panel (what button_under_mouse says).
     Output Properties (scrolled to the bottom, where the panel is) is scanned bottom-up to the
-    Job Type menu, the sidebar top-down to the submit button."""
+    Job Type menu, the sidebar top-down to the submit button. A row is done once a property's
+    button is found in it."""
     rect = gui.region_rect(area, region)
     columns = (FIELD, *(1 - px / rect.width for px in ICONS_FROM_RIGHT))
     if area == "PROPERTIES":
@@ -70,12 +71,26 @@ def found_properties(gui: GuiSession, area: str, region: str) -> dict[str, Any]:
     else:
         stop = desk.is_operator("flamenco_desk.submit_job")
     hits = gui.scan_buttons(area, region, columns=columns, step=STEP, stop=stop, bottom_up=area == "PROPERTIES",
-                            first_per_row=True)
-    return {(h.get("property") or h.get("operator")): (x, y) for x, y, h in hits}
+                            row_done=lambda hit: bool(hit.get("property")))  # fmt: skip
+    return [hit for _x, _y, hit in hits]
 
 
-def missing_settings(shown: list[dict[str, Any]], found: dict[str, Any]) -> list[str]:
-    return [s["key"] for s in shown if s["property"] not in found and s["link"] not in found]
+def names(hits: list[dict[str, Any]]) -> set[str]:
+    return {str(h.get("property") or h.get("operator")) for h in hits}
+
+
+def missing_settings(shown: list[dict[str, Any]], hits: list[dict[str, Any]]) -> list[str]:
+    """Settings without a button in the window: their field, their link toggle, or (read-only
+    ones) a button that carries their value (its Python command names it)."""
+    found = names(hits)
+    commands = [h.get("command") or "" for h in hits]
+
+    def present(s: dict[str, Any]) -> bool:
+        if s["property"] in found or (s["link"] and s["link"] in found):
+            return True
+        return not s["editable"] and bool(s["value"]) and any(str(s["value"]) in c for c in commands)
+
+    return [s["key"] for s in shown if not present(s)]
 
 
 def test_output_panel_before_a_job_type_is_chosen(gui: GuiSession, window: dict[str, Any]) -> None:
@@ -83,12 +98,11 @@ def test_output_panel_before_a_job_type_is_chosen(gui: GuiSession, window: dict[
     props = desk.show_output_panel(gui)
     gui.screenshot("output-properties-no-job-type", props)
     assert props.width == window["properties"]
-    found = found_properties(gui, "PROPERTIES", "WINDOW")
+    found = names(scan_panel(gui, "PROPERTIES", "WINDOW"))
     assert "job_type_ui" in found and "flamenco_desk.submit_job" in found, sorted(found)
     assert gui.python_errors() == []
 
 
-@pytest.mark.xfail(strict=True, reason="UI bug 9 of issue 8: '(none)' is not a valid enum item")
 def test_no_enum_warning_for_the_empty_job_type(gui: GuiSession, window: dict[str, Any]) -> None:
     gui.exec(desk.DESK + "desk.props.scene_props(C.scene).job_type = ''")
     desk.show_output_panel(gui)
@@ -108,11 +122,11 @@ def test_output_properties_panel_shows_every_setting(gui: GuiSession, window: di
     drawn = gui.step("draws")["FLAMENCO_DESK_PT_output"]
     assert drawn["area"] == "PROPERTIES" and drawn["region"]["width"] == window["properties"] == props.width
     assert pixel_stats(png).stddev > 10
-    found = found_properties(gui, "PROPERTIES", "WINDOW")
-    assert missing_settings(shown, found) == [], sorted(found)
-    assert "flamenco_desk.submit_job" in found
+    hits = scan_panel(gui, "PROPERTIES", "WINDOW")
+    assert missing_settings(shown, hits) == [], sorted(names(hits))
+    assert "flamenco_desk.submit_job" in names(hits)
     labels = desk.texts(desk.ui_text(gui, "FLAMENCO_DESK_PT_output"))
-    assert all(s["label"] in labels for s in shown if s["link"]), labels  # linked: shown as a label
+    assert all(s["label"] in labels for s in shown if s["link"]), labels  # linked: labelled
     assert gui.python_errors() == []
 
 
@@ -127,7 +141,7 @@ def test_sidebar_shows_every_setting(gui: GuiSession, window: dict[str, Any], jo
     drawn = gui.step("draws")["FLAMENCO_DESK_PT_sidebar"]
     assert drawn["area"] == "VIEW_3D" and drawn["region"]["type"] == "UI"
     assert drawn["region"]["width"] == window["sidebar"] == sidebar.width
-    found = found_properties(gui, "VIEW_3D", "UI")
-    assert missing_settings(shown, found) == [], sorted(found)
-    assert "flamenco_desk.submit_job" in found
+    hits = scan_panel(gui, "VIEW_3D", "UI")
+    assert missing_settings(shown, hits) == [], sorted(names(hits))
+    assert "flamenco_desk.submit_job" in names(hits)
     assert gui.python_errors() == []

@@ -51,8 +51,8 @@ result = bpy.data.filepath
 
 def select_job_type(gui: GuiSession, name: str, **settings: Any) -> list[dict[str, Any]]:
     """Pick a job type in the scene (as the Job Type menu does) and set some of its settings;
-    returns the settings the panel shows: key, label, property identifier and, for settings with
-    a link toggle, the toggle's identifier."""
+    returns the settings the panel shows: key, label, property identifier, for settings with a
+    link toggle the toggle's identifier, whether it is editable and its value now."""
     return list(
         gui.exec(
             DESK
@@ -68,7 +68,8 @@ for s in registry.job_type().settings:
     if registry.is_shown(s):
         ident, link = registry.identifiers(s)
         result.append({{"key": s.key, "label": desk.jobtypes.setting_props.label(s), "property": ident,
-                       "link": link if registry.has_link(s) else None}})
+                       "link": link if registry.has_link(s) else None, "editable": s.editable is not False,
+                       "value": getattr(grp, ident, None)}})
 """
         )
     )

@@ -3,7 +3,7 @@
     .venv/bpy-5.0.1/bin/python tools/gui/screenshots.py [--out docs/screenshots] [--keep DIR]
 
 Starts the real Flamenco Manager and Worker (tools/local_farm.py), Debian's Blender 4.3 in the GUI
-chroot at its default layout (1600x900), installs the extension from a freshly built zip, and
+chroot at its default layout (editors at their default widths, on a 1600x1350 screen), installs the extension from a freshly built zip, and
 saves, each cropped to its editor and quantized to keep the files small:
 
     output-properties.png  Output Properties, the add-on's panel with a studio job type chosen
@@ -38,6 +38,9 @@ from tools.gui import desk  # noqa: E402
 from tools.gui.session import GuiSession  # noqa: E402
 from tools.gui.xscreen import CONVERT, Rect  # noqa: E402
 
+# The default layout on a taller screen: the editors keep their default widths, and Output
+# Properties is tall enough for the whole panel of a studio job type.
+SCREEN = (1600, 1350)
 SHOT = "sq010_sh0040_lighting.blend"  # sequence and shot come from the name (studio layout)
 JOB_TYPE = "talkingheads-studio-layout"
 COLORS = 128  # enough for Blender's anti-aliased UI text
@@ -91,11 +94,10 @@ def output_panel(gui: GuiSession, out: Path, raw: Path) -> None:
     # the pointer; the panel's header is just above it.
     hits = gui.scan_buttons("PROPERTIES", columns=(1 - 29 / editor.width,), step=8, bottom_up=True,
                             stop=desk.is_operator("flamenco_desk.refresh_manager"))  # fmt: skip
-    _x, y, hit = hits[-1]
-    assert hit["operator"] == "flamenco_desk.refresh_manager", hits
+    found = [y for _x, y, hit in hits if hit.get("operator") == "flamenco_desk.refresh_manager"]
+    top = max(editor.y, found[0] - 60) if found else editor.y  # else: the panel is taller than the editor
     desk.park_pointer(gui)
     gui.redraw()
-    top = max(editor.y, y - 46)
     shot = gui.screenshot("output-properties", Rect(nav.x, top, nav.width + editor.width, editor.y + editor.height - top))
     save(shot, out / "output-properties.png")
 
@@ -149,10 +151,16 @@ def sidebar_and_job_list(gui: GuiSession, farm: Farm, out: Path) -> None:
     desk.park_pointer(gui)
     gui.redraw()
     sidebar = gui.region_rect("VIEW_3D", "UI")
-    shot = gui.screenshot("sidebar-rendering", sidebar)
+    # Down to a few task rows below the thumbnail (its button found with the pointer).
+    view = desk.find_in_sidebar(gui, desk.is_operator("flamenco_desk.view_last_rendered"), columns=(0.5,))
+    desk.park_pointer(gui)
+    gui.redraw()
+    height = min(sidebar.height, view[1] + 240 - sidebar.y)
+    shot = gui.screenshot("sidebar-rendering", Rect(sidebar.x, sidebar.y, sidebar.width, height))
     save(shot, out / "sidebar-rendering.png")
 
-    # The job list: from the sidebar's top to below the last job row (found with the pointer).
+    # The job list: from the sidebar's top to below the last job's rows (its button found with
+    # the pointer; a job's progress bar is on the row under its name).
     rows = [
         y for _x, y, hit in gui.scan_buttons("VIEW_3D", "UI", columns=(0.25,), step=8,
                                              stop=desk.is_operator("flamenco_desk.job_action"))
@@ -160,7 +168,7 @@ def sidebar_and_job_list(gui: GuiSession, farm: Farm, out: Path) -> None:
     ]  # fmt: skip
     desk.park_pointer(gui)
     gui.redraw()
-    bottom = max(rows) + 18
+    bottom = max(rows) + 42
     shot = gui.screenshot("job-list", Rect(sidebar.x, sidebar.y, sidebar.width, bottom - sidebar.y))
     save(shot, out / "job-list.png")
 
@@ -170,7 +178,7 @@ def run(out: Path, work: Path) -> None:
     zip_path = build_extension.build(work / "dist")
     log(f"extension {zip_path.name}; starting the farm")
     with Farm(work / "farm", name="Studio Farm") as farm:
-        with GuiSession(work / "gui", work / "raw", binds=[zip_path.parent, farm.root]) as gui:
+        with GuiSession(work / "gui", work / "raw", binds=[zip_path.parent, farm.root], size=SCREEN) as gui:
             installed = gui.install_extension(zip_path)
             assert installed["result"] == ["FINISHED"], installed
             log(desk.connect(gui, farm.url))

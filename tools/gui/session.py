@@ -306,13 +306,12 @@ class GuiSession:
         step: int = 10,
         stop: Optional[Callable[[dict[str, Any]], bool]] = None,
         bottom_up: bool = False,
-        first_per_row: bool = False,
+        row_done: Optional[Callable[[dict[str, Any]], bool]] = None,
     ) -> list[tuple[int, int, dict[str, Any]]]:
         """Move the pointer down (or up) a region in columns (fractions of its width) and note
         every button Blender highlights: [(x, y, what button_under_mouse says)] in scan order.
-        Stops at the first hit for which `stop(hit)` is true. With `first_per_row`, the columns
-        are alternatives: the rest of a row is skipped once one of them hits. About 40 ms per
-        point."""
+        Stops at the first hit for which `stop(hit)` is true; the rest of a row's columns are
+        skipped after a hit for which `row_done(hit)` is true. About 40 ms per point."""
         rect = self.region_rect(area_type, region_type)
         found: list[tuple[int, int, dict[str, Any]]] = []
         ys = list(range(rect.y + step // 2, rect.y + rect.height, step))
@@ -325,7 +324,7 @@ class GuiSession:
                     found.append((x, y, hit))
                     if stop is not None and stop(hit):
                         return found
-                    if first_per_row:
+                    if row_done is not None and row_done(hit):
                         break
         return found
 
