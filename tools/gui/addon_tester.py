@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shlex
 import subprocess
 import sys
