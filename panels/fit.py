@@ -65,10 +65,13 @@ def wrapped(layout: Any, context: Any, text: str, icon: str = "NONE") -> None:
         col.label(text=line, icon=icon if index == 0 else "BLANK1" if icon != "NONE" else "NONE")
 
 
-def field(layout: Any, context: Any, data: Any, prop: str, text: str, alert: bool = False, **kwargs: Any) -> Any:
-    """`layout.prop` with its label beside the value when it fits, above it when not; `alert`
-    draws it in red. Returns the row the value is in (for buttons after it)."""
-    if label_fits(context, text):
+def field(layout: Any, context: Any, data: Any, prop: str, text: str, alert: bool = False,
+          value_text: str = "", **kwargs: Any) -> Any:
+    """`layout.prop` with its label beside the value when both fit, the label above a
+    full-width value when not (`value_text`: what the value shows, e.g. a menu's choice);
+    `alert` draws it in red. Returns the row the value is in (for buttons after it)."""
+    value_fits = len(value_text) <= chars(context, 1 - SPLIT_FACTOR, icon=True)
+    if label_fits(context, text) and value_fits:
         row = layout.row(align=True)
         row.alert = alert  # before the items: Blender applies it as they are added
         row.prop(data, prop, text=text, **kwargs)

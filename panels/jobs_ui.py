@@ -224,7 +224,7 @@ def draw_tasks(layout: Any, context: Any) -> None:
         op = col.operator("flamenco_desk.select_task", text=task.name, icon=icon(task.status),
                           depress=task.id == mon.selected_task_id)
         op.task_id = task.id
-        col.label(text=task_line(task), icon="BLANK1")
+        fit.wrapped(col, context, task_line(task), "BLANK1")
     if len(tasks) > MAX_TASK_ROWS:
         box.label(text=f"…{len(tasks) - MAX_TASK_ROWS} more tasks")
     if mon.log is not None:

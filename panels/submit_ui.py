@@ -179,15 +179,17 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     draw_connection(layout, context)
 
     col = layout.column()
-    fit.field(col, context, sp, "job_type_ui", "Job Type")
+    jt = registry.job_type()
+    chosen = (jt.label or jt.name) if jt is not None and sp.job_type == jt.name else sp.job_type
+    fit.field(col, context, sp, "job_type_ui", "Job Type", value_text=chosen)
     # The name it will get, shown in the empty field.
-    fit.field(col, context, sp, "job_name", "Job Name", placeholder=props.job_name(scene))
+    name = props.job_name(scene)
+    fit.field(col, context, sp, "job_name", "Job Name", placeholder=name, value_text=sp.job_name or name)
     fit.field(col, context, sp, "priority", "Priority")
     info = state.info()
     if info is not None and info.tags:
         fit.field(col, context, sp, "worker_tag_ui", "Worker Tag")
     fit.field(col, context, sp, "submit_paused", "Submit Paused")
-    jt = registry.job_type()
     if jt is not None and jt.description and sp.job_type == jt.name:
         fit.wrapped(layout, context, jt.description)
     draw_settings(layout, scene, context)

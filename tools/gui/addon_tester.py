@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shlex
 import subprocess
 import sys
@@ -61,8 +62,10 @@ def _key(path: Path) -> str:
 
 
 def _pip(python: Path, *args: str) -> None:
-    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "--root-user-action=ignore", "-q", *args],
-                   check=True)
+    # The root warning is silenced through the environment: as a global option pip 23.2
+    # (Python 3.11's ensurepip) refuses --root-user-action.
+    env = {**os.environ, "PIP_ROOT_USER_ACTION": "ignore"}
+    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True, env=env)
 
 
 def ensure_venv() -> Path:
