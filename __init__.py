@@ -33,11 +33,14 @@ def register() -> None:
     watching.register()
     state.info_listeners.append(_on_info)
     bpy.app.handlers.load_post.append(_on_load_post)
+    timer.tick_hooks.append(props.refresh_tick)
     timer.register()
 
 
 def unregister() -> None:
     timer.unregister()
+    if props.refresh_tick in timer.tick_hooks:
+        timer.tick_hooks.remove(props.refresh_tick)
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
     watching.unregister()

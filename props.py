@@ -1,6 +1,7 @@
 """Per-scene properties saved in the .blend: chosen job type, job options, submitted jobs."""
 
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,15 @@ from . import state
 from .jobtypes import registry
 
 NO_TAG = "-"
+# Menu entry for "no job type": an empty identifier would make it an unselectable heading.
+NO_JOB_TYPE = "NONE"
 # Blender may crash if dynamic enum item strings are garbage collected while shown.
 _enum_cache: dict[str, list[tuple[str, str, str]]] = {}
 
 
 def _job_type_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
     info = state.info()
-    items = [("", "(none)", "No job type selected")]
+    items = [(NO_JOB_TYPE, "None", "No job type selected")]
     if info is not None:
         items += [(jt.name, jt.label or jt.name, jt.description or "") for jt in info.job_types.values()]
     selected = getattr(self, "job_type", "")
@@ -30,7 +33,7 @@ def _job_type_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
 def _get_job_type_enum(self: Any) -> int:
     items = _job_type_items(self, None)
     for index, item in enumerate(items):
-        if item[0] == self.job_type:
+        if item[0] == (self.job_type or NO_JOB_TYPE):
             return index
     return 0
 
@@ -38,7 +41,7 @@ def _get_job_type_enum(self: Any) -> int:
 def _set_job_type_enum(self: Any, value: int) -> None:
     items = _job_type_items(self, None)
     if 0 <= value < len(items):
-        self.job_type = items[value][0]
+        self.job_type = "" if items[value][0] == NO_JOB_TYPE else items[value][0]
 
 
 def _job_type_changed(self: Any, context: Any) -> None:
@@ -90,7 +93,7 @@ class FLAMENCO_DESK_PG_scene(bpy.types.PropertyGroup):
         items=_job_type_items, get=_get_job_type_enum, set=_set_job_type_enum,
     )
     job_name: StringProperty(  # type: ignore[valid-type]
-        name="Job Name", description="Name of the job on the farm; empty uses the file's name",
+        name="Job Name", description="Name of the job on the farm; empty: the file's name, numbered for resubmissions",
     )
     priority: IntProperty(  # type: ignore[valid-type]
         name="Priority", description="Higher-priority jobs run first", default=50, min=0, max=100,
@@ -113,10 +116,36 @@ def scene_props(scene: bpy.types.Scene) -> FLAMENCO_DESK_PG_scene:
 
 
 def job_name(scene: bpy.types.Scene) -> str:
+    """The name the next job gets: the artist's, or the file's name, numbered from the second
+    job of this file on, so resubmissions can be told apart in the job list."""
     name = scene_props(scene).job_name.strip()
     if name:
         return name
-    return Path(bpy.data.filepath).stem if bpy.data.filepath else "untitled"
+    stem = Path(bpy.data.filepath).stem if bpy.data.filepath else "untitled"
+    taken = {ref.job_name for each in bpy.data.scenes for ref in scene_props(each).jobs}
+    if stem not in taken:
+        return stem
+    number = 2
+    while f"{stem} ({number})" in taken:
+        number += 1
+    return f"{stem} ({number})"
+
+
+_REFRESH_EVERY = 1.0  # seconds between bringing scene-following settings up to date
+_refreshed_at = 0.0
+
+
+def refresh_tick() -> None:
+    """Timer hook: scene-following settings show what the scene says now (cheap: a few
+    restricted evaluations, writes only when a value changed)."""
+    global _refreshed_at
+    now = time.monotonic()
+    if now - _refreshed_at < _REFRESH_EVERY:
+        return
+    _refreshed_at = now
+    scene = getattr(bpy.context, "scene", None)
+    if scene is not None and registry.job_type() is not None:
+        registry.refresh_from_scene(scene)
 
 
 def sync_settings(scene: bpy.types.Scene | None) -> None:
@@ -129,6 +158,7 @@ def sync_settings(scene: bpy.types.Scene | None) -> None:
     if jt is None and wanted and registry.job_type() is not None and registry.job_type().name == wanted:  # type: ignore[union-attr]
         return  # keep what we have until the Manager says otherwise
     registry.use(jt, scene)
+    registry.refresh_from_scene(scene)
 
 
 class FLAMENCO_DESK_PG_ui(bpy.types.PropertyGroup):

@@ -161,6 +161,22 @@ def redraw() -> None:
             area.tag_redraw()
 
 
+def redraw_statusbar() -> None:
+    """The status bar is not among a screen's areas, so `redraw` does not reach it: asking the
+    workspace to reset its status text is what redraws it (as Blender's own progress
+    reports do). It also clears a status text a modal tool set; such tools set theirs again
+    on their next event, and this runs only when the indicator changes."""
+    wm = getattr(bpy.context, "window_manager", None)
+    if wm is None:
+        return
+    for window in wm.windows:
+        try:
+            with bpy.context.temp_override(window=window):
+                window.workspace.status_text_set_internal(None)
+        except (AttributeError, RuntimeError, TypeError):
+            log.debug("could not redraw the status bar of a window", exc_info=True)
+
+
 def reset() -> None:
     """Forget everything (unregister)."""
     global _client, _client_key, _info, _cache_loaded_for, _connection

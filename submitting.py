@@ -6,11 +6,12 @@ from __future__ import annotations
 import getpass
 import logging
 import socket
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import bpy
 
@@ -21,8 +22,13 @@ from .jobtypes import registry, values
 from .runtime import timer
 from .version import VERSION
 
+if TYPE_CHECKING:
+    from .core.packing import CancelFlag, PackResult, Survey
+
 log = logging.getLogger(__name__)
 SUBMIT_KEY = "submit"
+# Bytes progress reaches the main thread at most this often (the panel redraws on each).
+PROGRESS_INTERVAL = 0.1
 
 
 class PrepareError(Exception):
@@ -39,8 +45,32 @@ class Outcome:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class PackStatus:
+    """Packing or uploading as the panel shows it (main thread only)."""
+
+    stage: str = ""
+    file: str = ""
+    number: int = 0
+    count: int = 0
+    done: int = 0
+    total: int = 0
+
+
 last_outcome: Optional[Outcome] = None
 progress_line: Optional[str] = None
+pack_status: Optional[PackStatus] = None
+# The problem report of a submission that stopped to ask (panel: Submit Anyway / Stop).
+pending_problems: Optional[Survey] = None
+_cancel: Optional[CancelFlag] = None
+
+
+def cancel() -> bool:
+    """Stop the running submission at its next chunk (before the job is created)."""
+    if _cancel is None or _cancel.is_set():
+        return False
+    _cancel.set()
+    return True
 
 
 def _farm_copy_of_unsaved(blend: Path, storage_location: str) -> tuple[Path, bool]:
@@ -69,7 +99,7 @@ def blend_is_dirty() -> bool:
     return bool(bpy.data.is_dirty)
 
 
-def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
+def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.SubmissionRequest:
     info = state.info()
     if info is None:
         raise PrepareError("Not connected: refresh from the Manager first")
@@ -80,6 +110,7 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
     if jt is None:
         raise PrepareError(f'The Manager does not offer the job type "{sp.job_type}"; refresh or pick another')
     registry.use(jt, scene)
+    registry.refresh_from_scene(scene)  # what the scene says now, where the artist did not override it
     if not bpy.data.filepath:
         raise PrepareError("Save the file first: the farm renders a saved .blend")
 
@@ -120,20 +151,28 @@ def prepare(scene: bpy.types.Scene) -> submission.SubmissionRequest:
         blend_source=blend,
         submission_id=submission_id,
         storage_location=info.storage.location,
-        blendfile_key="blendfile" if "blendfile" in settings else None,
+        blendfile_key=values.BLENDFILE_KEY if values.BLENDFILE_KEY in settings else None,
         lookup_first=bool(sp.pending_submission_id),
         can_list_jobs=info.features.jobs_list,
         old_job_type=jt,
         source_is_temporary=temporary,
+        pack_as=original if blend != original else None,
+        shaman=info.storage.shaman_enabled,
+        on_problems=on_problems,
+        hash_cache_file=state.cache_dir() / "shaman-checksums.json",
     )
 
 
 def start(scene: bpy.types.Scene, request: submission.SubmissionRequest) -> None:
     """Hand the network part to a background thread; the outcome is applied by the timer."""
-    global last_outcome, progress_line
+    global last_outcome, progress_line, pending_problems, pack_status, _cancel
+    from .core import packing  # BAT loads only when submitting
+
     client = state.client()
     filepath, scene_name = bpy.data.filepath, scene.name
-    last_outcome = None
+    last_outcome, pending_problems, pack_status = None, None, None
+    _cancel = packing.CancelFlag()
+    request = replace(request, cancel=_cancel, pack_progress=_panel_progress())
 
     def progress(message: str) -> None:  # background thread
         timer.bridge.post(_show_progress, message)
@@ -149,13 +188,76 @@ def start(scene: bpy.types.Scene, request: submission.SubmissionRequest) -> None
         finish(_failed(ex, filepath, scene_name))
 
     def finish(outcome: Outcome) -> None:
-        global last_outcome, progress_line
-        last_outcome, progress_line = outcome, None
+        global last_outcome, progress_line, pack_status, _cancel
+        last_outcome, progress_line, pack_status, _cancel = outcome, None, None, None
         print(f"Flamenco Desk: {outcome.message}")
         state.redraw()
 
     progress_line = "Submitting…"
     timer.run(work, ok, failed, key=SUBMIT_KEY)
+
+
+def _panel_progress_class() -> type:
+    from .core import packing
+
+    class PanelProgress(packing.Progress):
+        """Packing events (background threads) handed to the main thread via the bridge."""
+
+        def __init__(self) -> None:
+            self._lock = threading.Lock()
+            self._status = PackStatus()
+            self._last_post = 0.0
+
+        def _post(self, force: bool = False, **changes: object) -> None:
+            with self._lock:
+                self._status = replace(self._status, **changes)  # type: ignore[arg-type]
+                now = time.monotonic()
+                if not force and now - self._last_post < PROGRESS_INTERVAL:
+                    return
+                self._last_post = now
+                status = self._status
+            timer.bridge.post(_show_pack_status, status)
+
+        def stage(self, text: str) -> None:
+            self._post(True, stage=text, file="", number=0, count=0, done=0, total=0)
+
+        def traced(self, survey: Survey) -> None:
+            timer.bridge.post(_show_traced, survey)
+
+        def file_started(self, path: str, size: int, number: int, count: int) -> None:
+            self._post(file=path, number=number, count=count)
+
+        def bytes_done(self, done: int, total: int) -> None:
+            self._post(done=done, total=total)
+
+        def done(self, result: PackResult) -> None:
+            self._post(True, done=result.bytes_sent, total=max(result.bytes_sent, self._status.total))
+
+    return PanelProgress
+
+
+def _panel_progress() -> object:
+    return _panel_progress_class()()
+
+
+def _show_pack_status(status: object) -> None:
+    global pack_status
+    if not isinstance(status, PackStatus) or _cancel is None:
+        return  # a late event of a finished submission
+    previous, pack_status = pack_status, status
+    if bpy.app.background:  # headless: progress lines, one per stage and per tenth of the bytes
+        if previous is None or previous.stage != status.stage:
+            print(f"Flamenco Desk: {status.stage}", flush=True)
+        elif status.total and int(10 * status.done / status.total) != int(10 * previous.done / max(previous.total, 1)):
+            print(f"Flamenco Desk: {status.stage}: {status.done / 1e6:.1f} / {status.total / 1e6:.1f} MB", flush=True)
+    state.redraw()
+
+
+def _show_traced(survey: object) -> None:
+    lines = getattr(survey, "lines", None)
+    if callable(lines) and bpy.app.background:
+        for line in lines():
+            print(f"Flamenco Desk: {line}", flush=True)
 
 
 def _show_progress(message: object) -> None:
@@ -189,6 +291,9 @@ def _applied(result: submission.SubmissionResult, filepath: str, scene_name: str
             ref.manager_url = state.client().base_url
             ref.blend_path = result.blend_path
             ref.status = str(job.status)
+    from . import watching  # the monitor shows the new job at once (imported late: watching imports operators)
+
+    watching.monitor.show_submitted(job)
     if result.recovered:
         message = f'The earlier submission had reached the Manager: job "{job.name}" ({job.id}); nothing new was submitted'
     else:
@@ -197,7 +302,10 @@ def _applied(result: submission.SubmissionResult, filepath: str, scene_name: str
 
 
 def _failed(ex: BaseException, filepath: str, scene_name: str) -> Outcome:
+    global pending_problems
     scene = _scene_if_same_file(filepath, scene_name)
+    if isinstance(ex, submission.ProblemsFound):
+        pending_problems = ex.survey
     if isinstance(ex, submission.SubmissionUncertain):
         if scene is not None:
             props.scene_props(scene).pending_submission_id = ex.submission_id

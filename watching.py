@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import bpy
 
@@ -51,6 +51,8 @@ class Notice:
 
 
 notices: list[Notice] = []
+# Called (main thread) after each poll result is applied, e.g. to redraw the status bar.
+apply_listeners: list[Callable[[], None]] = []
 
 
 def panel_drawn() -> None:
@@ -137,7 +139,7 @@ def tick_hook() -> None:
     if not wanted or timer.bridge.busy(POLL_KEY) or not monitor.due():
         return
     client.use_features(info.features)
-    plan = monitor.plan(thumbnail_dir(), can_list=info.features.jobs_list)
+    plan = monitor.plan(thumbnail_dir(), can_list=info.features.jobs_list, has_steps=info.features.steps)
     if not plan.requests:
         return
     timer.run(lambda: core_monitor.poll(client, plan), _apply, _crashed, key=POLL_KEY)
@@ -197,6 +199,8 @@ def _after_change() -> None:
         _notify(event)
     if bpy.app.background:
         _print_progress()
+    for listener in list(apply_listeners):
+        listener()
     state.redraw()
 
 

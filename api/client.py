@@ -6,6 +6,7 @@ without outside locking (requests sessions aren't documented thread-safe).
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import platform as _platform
@@ -14,10 +15,10 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
@@ -40,6 +41,9 @@ from .models import (
     ManagerVariable,
     ManagerVersion,
     SharedStorage,
+    ShamanFileSpec,
+    ShamanFileStatus,
+    ShamanUpload,
     SubmittedJob,
     Task,
     TaskStatus,
@@ -56,6 +60,31 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 # POST is never retried: a lost submit response must not create a second job.
 _IDEMPOTENT_METHODS = frozenset({"GET", "DELETE"})
+
+
+class Readable(Protocol):
+    """What an upload body must offer: read(size) → bytes, b"" at the end."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+_SHAMAN_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _shaman_file_path(sha: str, size: int) -> str:
+    if not isinstance(sha, str) or not _SHAMAN_SHA_RE.match(sha):
+        raise ValueError(f"{sha!r} is not a lower-case hex SHA-256")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"{size!r} is not a file size")
+    return f"{API}/shaman/files/{sha}/{size}"
+
+
+def original_filename_header(name: str) -> str:
+    """X-Shaman-Original-Filename must be ASCII or one RFC 2047 encoded word in UTF-8 (the
+    Manager only logs it). One word, never folded: a folded header is not a valid value."""
+    if name.isascii() and name.isprintable():
+        return name
+    return "=?utf-8?b?" + base64.b64encode(name.encode("utf-8", "surrogateescape")).decode("ascii") + "?="
 
 
 def normalise_base_url(url: str) -> str:
@@ -199,12 +228,13 @@ class ManagerClient:
         return self.cancel is not None and self.cancel.is_set()
 
     def _attempt(
-        self, method: str, url: str, body: bytes | None, params: dict[str, str] | None, accept: str,
-        stream: bool = False,
+        self, method: str, url: str, body: bytes | Readable | None, params: dict[str, str] | None, accept: str,
+        extra_headers: dict[str, str] | None = None, stream: bool = False,
     ) -> requests.Response:
         headers = {"Accept": accept, "User-Agent": self.user_agent}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        headers.update(extra_headers or {})
         try:
             return self.session.request(
                 method,
@@ -248,7 +278,7 @@ class ManagerClient:
         while True:
             response: requests.Response | None = None
             try:
-                response = self._attempt(method, url, data, params, accept, stream)
+                response = self._attempt(method, url, data, params, accept, stream=stream)
                 if response.status_code in expect:
                     return response
                 if response.status_code < 400:
@@ -527,5 +557,80 @@ class ManagerClient:
         path = f"{API}/tasks/{_check_uuid(task_id, 'task')}/setstatus"
         self._request("POST", path, body={"status": str(status), "reason": str(reason)}, expect=(204,))
 
+    # -- Shaman file store (Manager with shaman.enabled; 503 otherwise) ------------------------
 
-__all__ = ["ManagerClient", "normalise_base_url", "FlamencoError"]
+    def shaman_requirements(self, files: Sequence[ShamanFileSpec]) -> list[ShamanFileSpec]:
+        """POST /api/v3/shaman/checkout/requirements → the files the Manager still needs,
+        each with status "unknown" (upload it) or "uploading" (someone else is). Files it
+        already stores are left out, so an empty list means nothing needs sending."""
+        path = f"{API}/shaman/checkout/requirements"
+        response = self._request("POST", path, body={"files": [f.to_json() for f in files]})
+        data = self._decode(response, f"POST {path}")
+        items = self._list(f"POST {path}", data, "files")
+        return [self._parse(f"POST {path}", ShamanFileSpec.from_json, item) for item in items]
+
+    def shaman_file_status(self, sha: str, size: int) -> str:
+        """GET /api/v3/shaman/files/{checksum}/{filesize} → "unknown", "uploading" or "stored"."""
+        path = _shaman_file_path(sha, size)
+        _, data = self._get_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            raise InvalidResponse("the field 'status' is missing", f"GET {path}")
+        return str(data["status"])
+
+    def shaman_upload(
+        self, sha: str, size: int, body: Readable, *, can_defer: bool = False, original_filename: str = ""
+    ) -> ShamanUpload:
+        """POST /api/v3/shaman/files/{checksum}/{filesize}, streaming `body` (exactly `size`
+        bytes; read in blocks, never whole into memory). Not retried here: the caller holds
+        the stream. 417 (the bytes do not match checksum and size) raises ManagerHTTPError.
+
+        The Manager may close the connection mid-upload when someone else finished the same
+        file, or answer 208 before reading our body; a broken connection is therefore
+        answered by asking for the file's status: stored means ALREADY_KNOWN."""
+        path = _shaman_file_path(sha, size)
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(size),
+            "X-Shaman-Can-Defer-Upload": "true" if can_defer else "false",
+        }
+        if original_filename:
+            headers["X-Shaman-Original-Filename"] = original_filename_header(original_filename)
+        try:
+            response = self._attempt("POST", self.base_url + path, body, None, "application/json", headers)
+        except (ManagerTimeout, ManagerUnreachable) as broken:
+            try:
+                if self.shaman_file_status(sha, size) == ShamanFileStatus.STORED:
+                    return ShamanUpload.ALREADY_KNOWN
+            except FlamencoError:
+                pass
+            raise broken
+        if response.status_code == 204 or response.status_code == 200:
+            return ShamanUpload.STORED
+        if response.status_code == 208:
+            return ShamanUpload.ALREADY_KNOWN
+        if response.status_code == 425:
+            return ShamanUpload.DEFERRED
+        if response.status_code < 400:
+            raise InvalidResponse(f"unexpected HTTP status {response.status_code}", f"POST {path}")
+        error = ManagerHTTPError.from_response(response.status_code, response.text, response.reason or "")
+        error.retry_after = _retry_after(response)
+        raise error
+
+    def shaman_checkout(self, files: Sequence[ShamanFileSpec], checkout_path: str) -> str:
+        """POST /api/v3/shaman/checkout/create → the checkout path the Manager used, relative
+        to its job storage. It may differ from `checkout_path` (a suffix when that exists):
+        always use the returned one. Every file must be stored first (3.8.5 answers a missing
+        file with 500, not the 424 its spec documents)."""
+        if (not checkout_path or checkout_path.startswith("/") or re.search(r"[?*:;{}\\]", checkout_path)
+                or ".." in checkout_path.split("/")):
+            raise ValueError(f"{checkout_path!r} is not a valid Shaman checkout path")
+        path = f"{API}/shaman/checkout/create"
+        body = {"files": [f.to_json() for f in files], "checkoutPath": checkout_path}
+        response = self._request("POST", path, body=body)
+        data = self._decode(response, f"POST {path}")
+        if not isinstance(data, dict) or not isinstance(data.get("checkoutPath"), str) or not data["checkoutPath"]:
+            raise InvalidResponse("the field 'checkoutPath' is missing", f"POST {path}")
+        return str(data["checkoutPath"])
+
+
+__all__ = ["ManagerClient", "normalise_base_url", "original_filename_header", "FlamencoError"]

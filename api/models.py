@@ -406,6 +406,38 @@ class WorkerTag:
         return cls(f.text("id"), f.text("name"), f.opt_text("description"))
 
 
+class ShamanFileStatus(StrEnum):
+    UNKNOWN = "unknown"  # the Manager does not have it: upload it
+    UPLOADING = "uploading"  # someone else is uploading it right now
+    STORED = "stored"
+
+
+@dataclass(frozen=True)
+class ShamanFileSpec:
+    """One file of a Shaman checkout: its content (SHA-256, size) and where it goes."""
+
+    sha: str
+    size: int
+    path: str
+    status: str = ""  # only in answers to checkout/requirements
+
+    def to_json(self) -> JSONDict:
+        return {"sha": self.sha, "size": int(self.size), "path": self.path}
+
+    @classmethod
+    def from_json(cls, data: object) -> ShamanFileSpec:
+        f = _Fields(data, "a Shaman file")
+        return cls(f.text("sha"), f.integer("size"), f.text("path"), _known(f.opt_text("status") or "", ShamanFileStatus))
+
+
+class ShamanUpload(StrEnum):
+    """What happened to one POST /shaman/files/{checksum}/{filesize}."""
+
+    STORED = "stored"  # 204: the Manager took our bytes
+    ALREADY_KNOWN = "already-known"  # 208: it had the file (maybe finished by someone else)
+    DEFERRED = "deferred"  # 425: someone else is uploading it; try again later
+
+
 @dataclass(frozen=True)
 class JobStorage:
     shaman_checkout_id: str | None = None

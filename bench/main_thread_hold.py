@@ -1,16 +1,28 @@
-"""How long Blender's main thread is held while the Manager misbehaves.
+"""How long Blender's main thread is held while the Manager misbehaves, and while a shot
+is packed or uploaded.
 
-For each fault (a request held unanswered, connections refused, answers after 5 s) this
-calls the add-on's operators and its timer callback the way Blender would, and prints the
-wall time each call kept the main thread. For contrast it also times one blocking request
-to the same stalled Manager, which is what a client doing I/O on the main thread pays.
+A real Flamenco Manager runs behind the tests' fault proxy. For each fault (every request
+held unanswered, connections refused, answers after 5 s) this calls the add-on's operators
+and its timer callback the way Blender would, and prints the wall time each call kept the
+main thread; then the same with the Manager answering normally. For contrast it also times
+one blocking request to the held Manager, which is what a client doing I/O on the main
+thread pays.
 
-Run: .venv/bpy-5.0.1/bin/python bench/main_thread_hold.py
+Then it submits a shot with 200 MB of dependencies to a real Manager (tools/local_farm.py),
+packed into shared storage and uploaded to the Shaman, and times the submit operator and
+every timer tick until the job exists: packing runs on background threads, its progress
+reaches the panel through the bridge.
+
+Run: .venv/bpy-5.0.1/bin/python bench/main_thread_hold.py [--packing-only]   (FLAMENCO_RELEASE=3.6 for 3.6)
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import _setup
@@ -19,7 +31,7 @@ from _setup import ms, summary
 desk = _setup.installed_addon()
 import bpy  # noqa: E402
 import requests  # noqa: E402
-from support.stub_manager import StubManager  # noqa: E402
+from support.fault_proxy import FaultProxy  # noqa: E402
 
 WINDOW = 2.0  # seconds of ticking per scenario
 
@@ -39,9 +51,9 @@ def tick_for(seconds: float) -> list[float]:
     return samples
 
 
-def scenario(name: str, stub: StubManager, arm: Callable[[], None], disarm: Callable[[], None]) -> None:
+def scenario(name: str, proxy: FaultProxy, arm: Callable[[], None], disarm: Callable[[], None]) -> None:
     prefs = bpy.context.preferences.addons[desk.state.ADDON_ID].preferences
-    prefs.manager_url, prefs.connect_timeout, prefs.read_timeout = stub.url, 3.0, 10.0
+    prefs.manager_url, prefs.connect_timeout, prefs.read_timeout = proxy.url, 3.0, 10.0
     arm()
     ops = [timed(bpy.ops.flamenco_desk.test_connection)]
     ticks = tick_for(WINDOW)
@@ -54,22 +66,77 @@ def scenario(name: str, stub: StubManager, arm: Callable[[], None], disarm: Call
     print(f"{name:32s} operators: max {ms(max(ops))}   ticks: {summary(ticks)}")
 
 
-def main() -> None:
-    print(f"Blender {bpy.app.version_string}; main-thread hold per call while the Manager misbehaves\n")
-    with StubManager() as stub:
-        scenario("held unanswered", stub, lambda: stub.hold(r".*"), stub.release)
-        scenario("connection refused", stub, stub.refuse_connections, stub.resume)
-        scenario("answers after 5 s", stub, lambda: stub.delay(r".*", 5.0), stub.clear_faults)
+# The project's bound for anything on the main thread (tests/blender/test_never_blocks.py).
+RETURNS_AT_ONCE = 0.5
 
-        stub.hold(r".*")
+
+def packing_scenario(shaman: bool, megabytes: int = 200, files: int = 40) -> None:
+    import local_farm
+
+    work = Path(tempfile.mkdtemp(prefix="flamenco-desk-bench-hold-"))
+    with local_farm.Farm(work / "farm", shaman=shaman, worker=False) as farm:
+        prefs = bpy.context.preferences.addons[desk.state.ADDON_ID].preferences
+        prefs.manager_url, prefs.connect_timeout, prefs.read_timeout = farm.url, 3.0, 10.0
+        bpy.ops.flamenco_desk.refresh_manager()
+        while desk.runtime.timer.bridge.busy(desk.state.REFRESH_KEY):
+            desk.runtime.timer.tick()
+            time.sleep(0.01)
+
+        bpy.ops.wm.read_homefile(use_empty=True)
+        tex = work / "artist" / "tex"
+        tex.mkdir(parents=True)
+        for i in range(files):
+            (tex / f"plate_{i:03d}.exr").write_bytes(os.urandom(megabytes * 1_000_000 // files))
+            img = bpy.data.images.new(f"plate_{i:03d}", 4, 4)
+            img.source, img.filepath, img.use_fake_user = "FILE", f"//tex/plate_{i:03d}.exr", True
+        bpy.ops.wm.save_as_mainfile(filepath=str(work / "artist" / "shot.blend"))
+        scene = bpy.context.scene
+        desk.props.scene_props(scene).job_type = "simple-blender-render"
+        desk.jobtypes.registry.group(scene).render_output_root = str(farm.shared / "renders")
+
+        op = timed(lambda: bpy.ops.flamenco_desk.submit_job(mode="ASYNC"))
+        ticks: list[float] = []
+        start = time.perf_counter()
+        while desk.submitting.last_outcome is None:
+            ticks.append(timed(desk.runtime.timer.tick))
+            time.sleep(0.01)
+        took = time.perf_counter() - start
+        outcome = desk.submitting.last_outcome
+        assert outcome.ok, outcome.message
+    what = "Shaman upload" if shaman else "pack to shared storage"
+    worst = max([op, *ticks])
+    print(f"{what + f' {megabytes} MB':32s} operator {ms(op)}   ticks: {summary(ticks)}   "
+          f"({took:.1f} s until the job existed; bound {RETURNS_AT_ONCE * 1000:.0f} ms: "
+          f"{'within' if worst < RETURNS_AT_ONCE else 'EXCEEDED'})")
+
+
+def main() -> None:
+    if "--packing-only" not in sys.argv:
+        fault_scenarios()
+    print(f"\nBlender {bpy.app.version_string}; main-thread hold while a shot is packed / uploaded\n")
+    packing_scenario(shaman=False)
+    packing_scenario(shaman=True)
+
+
+def fault_scenarios() -> None:
+    with _setup.manager_behind_proxy() as (farm, proxy):
+        print(f"Blender {bpy.app.version_string}, Flamenco Manager {farm.release} (real, behind the fault proxy); "
+              "main-thread hold per call\n")
+        scenario("answering normally", proxy, lambda: None, lambda: None)
+        scenario("held unanswered", proxy, lambda: proxy.hold(r".*"), proxy.release)
+        scenario("connection refused", proxy, proxy.refuse_connections, proxy.resume)
+        scenario("answers after 5 s", proxy, lambda: proxy.delay(r".*", 5.0), proxy.clear_faults)
+
+        proxy.hold(r".*")
         start = time.perf_counter()
         try:
-            requests.get(stub.url + "/api/v3/version", timeout=(3.0, 5.0))
+            requests.get(proxy.url + "/api/v3/version", timeout=(3.0, 5.0))
         except requests.RequestException:
             pass
         blocked = time.perf_counter() - start
-        stub.release()
+        proxy.release()
         print(f"\nfor contrast, one blocking request to the held Manager (5 s read timeout): {ms(blocked)}")
+        proxy.assert_contract_clean()
 
 
 if __name__ == "__main__":

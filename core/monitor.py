@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
@@ -27,9 +27,10 @@ from ..api.event_stream import StreamState, StreamStatus
 from .farm import FarmView
 from .job_actions import ACTIVE_STATES
 from .job_index import JobIndex
+from .progress import RUNNING_STATES, ProgressRate
 from .poll import MAX_REQUESTS, PollPlan, PollResult, Request, poll
 
-__all__ = ["Monitor", "PollPlan", "PollResult", "poll", "JobEvent", "fingerprint", "age", "duration"]
+__all__ = ["Monitor", "PollPlan", "PollResult", "poll", "JobEvent", "fingerprint", "age", "duration", "ProgressRate"]
 
 ACTIVE_INTERVAL = 2.0  # without the stream: watched jobs that run
 IDLE_INTERVAL = 10.0  # without the stream: watched jobs that wait
@@ -55,33 +56,6 @@ class JobEvent:
 
     job: models.Job
     previous: str
-
-
-@dataclass
-class TaskTimes:
-    """Observed task durations, for the ETA: from when a task was first seen active to
-    when it was first seen completed."""
-
-    started: dict[str, float] = field(default_factory=dict)
-    durations: dict[str, float] = field(default_factory=dict)
-
-    def observe(self, tasks: list[models.TaskSummary], now: float) -> None:
-        for task in tasks:
-            self.observe_one(task.id, task.status, now)
-
-    def observe_one(self, task_id: str, status: str, now: float) -> None:
-        if status == "active":
-            self.started.setdefault(task_id, now)
-        elif status == "completed" and task_id in self.started and task_id not in self.durations:
-            self.durations[task_id] = now - self.started[task_id]
-        elif status == "queued":  # requeued: its next run is a new observation
-            self.started.pop(task_id, None)
-            self.durations.pop(task_id, None)
-
-    def mean(self) -> Optional[float]:
-        if not self.durations:
-            return None
-        return sum(self.durations.values()) / len(self.durations)
 
 
 def merge_job_update(job: models.Job, update: events.JobUpdate) -> Optional[models.Job]:
@@ -141,7 +115,8 @@ class Monitor:
         self.thumbnail: Optional[Path] = None
         self.thumbnail_version = 0
         self.events: list[JobEvent] = []
-        self.times = TaskTimes()
+        self.rate = ProgressRate()
+        self.has_steps = True  # Managers before 3.8 report no steps (set from their features)
         # How it is kept current.
         self.live = False  # the event stream is connected
         self.stream: Optional[StreamStatus] = None
@@ -175,7 +150,7 @@ class Monitor:
         self.tasks, self.task_counts, self.log = [], Counter(), None
         self.selected_task_id = None
         self.last_rendered, self.thumbnail = None, None
-        self.times = TaskTimes()
+        self.rate = ProgressRate()
         self._tasks_stale = self._last_rendered_stale = job_id is not None
         self._thumbnail_stale = False
         self._log_at = 0.0
@@ -183,6 +158,13 @@ class Monitor:
             self._gone.discard(job_id)
             self._recheck[job_id] = 0.0
         self.next_poll_at = min(self.next_poll_at, self.clock())
+
+    def show_submitted(self, job: models.Job) -> None:
+        """A job just submitted from here: listed and opened at once, not after the next poll."""
+        self.jobs[job.id] = job
+        self.watched_ids.add(job.id)
+        self.open(job.id)
+        self.open_job = job
 
     def select_task(self, task_id: Optional[str]) -> None:
         self.selected_task_id = task_id
@@ -270,12 +252,18 @@ class Monitor:
             wanted += self.farm.requests(now, self.live)
         return wanted
 
-    def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True) -> PollPlan:
+    def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True, has_steps: bool = True) -> PollPlan:
+        self.has_steps = has_steps
         requests = tuple(self.wanted_requests(thumbnail_dir is not None, can_list)[:MAX_REQUESTS])
         release: list[object] = []
         if requests:  # a plan without requests is not run: what it holds would be freed here
             release, self._release = self._release, []
         return PollPlan(requests, self.open_job_id, self.last_rendered, thumbnail_dir, release)
+
+    @property
+    def _details(self) -> tuple[str, ...]:
+        """The former name of `pending_details` (tests and the demo still use it)."""
+        return self.pending_details
 
     @property
     def pending_details(self) -> tuple[str, ...]:
@@ -319,8 +307,13 @@ class Monitor:
             if ident in result.gone:
                 self._job_gone(ident)
             elif ident in result.jobs:
-                self._store_job(result.jobs[ident], now)
-                self.index.put(result.jobs[ident])
+                job = result.jobs[ident]
+                self._store_job(job, now)
+                self.index.put(job)
+                if ident == opened and not self.has_steps and not self.live and job.status in ACTIVE_STATES:
+                    # Managers before 3.8 change `updated` only with the status: a running job
+                    # looks unchanged while its tasks complete, so read them on every job read.
+                    self._tasks_stale = self._last_rendered_stale = True
         elif ident != opened and kind in ("tasks", "last_rendered", "thumbnail"):
             return  # the artist opened another job while this poll was out
         elif kind == "tasks":
@@ -328,8 +321,8 @@ class Monitor:
                 return
             self.tasks = result.tasks or []
             self.task_counts = result.task_counts or Counter()
-            self.times.observe(self.tasks, now)
             self._tasks_stale = False
+            self._observe_progress(now)
         elif kind == "last_rendered":
             before = self.last_rendered
             self.last_rendered = result.last_rendered
@@ -376,6 +369,7 @@ class Monitor:
         self.jobs[job.id] = job
         if job.id == self.open_job_id:
             self.open_job = job
+            self._observe_progress(now)
         if before is None or fingerprint(before) == fingerprint(job):
             if before is None and job.id == self.open_job_id:
                 self._log_at = 0.0
@@ -460,7 +454,7 @@ class Monitor:
                     return
                 self.tasks = self.tasks[:index] + [merged] + self.tasks[index + 1 :]
                 self.task_counts = Counter(t.status for t in self.tasks)
-                self.times.observe_one(merged.id, merged.status, now)
+                self._observe_progress(now)
                 if merged.status != task.status and merged.id == self._log_task():
                     self._log_at = min(self._log_at, now)
                 return
@@ -519,15 +513,13 @@ class Monitor:
         return 1.0 if job.status == "completed" else 0.0
 
     def eta_seconds(self) -> Optional[float]:
-        """Remaining time of the open job from observed task durations and parallelism."""
-        if not self.tasks:
-            return None
-        mean = self.times.mean()
-        remaining = sum(self.task_counts.get(s, 0) for s in ("queued", "active", "soft-failed"))
-        if mean is None or remaining == 0:
-            return None
-        parallel = max(1, self.task_counts.get("active", 0))
-        return mean * remaining / parallel
+        """Remaining time of the open job, from how fast its progress moved (core.progress)."""
+        return self.rate.remaining(self.clock())
+
+    def _observe_progress(self, now: float) -> None:
+        job = self.open_job
+        if job is not None:
+            self.rate.observe(self.progress(job), now, job.status in RUNNING_STATES)
 
 
 def age(moment: datetime, now: Optional[datetime] = None) -> str:

@@ -43,29 +43,31 @@ def is_under(path: Path, root: str, *, resolve: bool = True) -> bool:
     return p == r or p.startswith(r + "/")
 
 
-def copy_into_storage(source: Path, storage_root: str, label: str, submission_id: str) -> Path:
-    """Copy `source` into `<storage>/flamenco-desk/<time>-<label>-<id>/`, a folder that is
-    created here and so cannot hold anyone's files yet. Runs on a background thread: a
-    network share may be slow."""
+def _submission_folder_name(label: str, submission_id: str) -> str:
+    """`<time>-<label>-<id>`: unique per submission, readable, safe on every platform."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{safe_name(label)}-{submission_id[:8]}"
+
+
+def job_folder(storage_root: str, label: str, submission_id: str) -> Path:
+    """`<storage>/flamenco-desk/<time>-<label>-<id>/`: where a pack goes. Not created here:
+    the packer writes `<folder>.partial` and renames it when complete."""
     root = Path(storage_root)
     if not root.is_dir():
         raise FileNotFoundError(
             f"the Manager's shared storage {storage_root} is not reachable from this computer"
         )
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = root / SUBMISSIONS_DIR / f"{stamp}-{safe_name(label)}-{submission_id[:8]}"
-    folder.mkdir(parents=True, exist_ok=False)
-    target = folder / source.name
-    # "xb": fail rather than overwrite, whatever happens between mkdir and here.
-    with source.open("rb") as src, target.open("xb") as dst:
-        shutil.copyfileobj(src, dst, length=1024 * 1024)
-    shutil.copystat(source, target)
-    return target
+    return root / SUBMISSIONS_DIR / _submission_folder_name(label, submission_id)
 
 
-def remove_copy(blend_copy: Path) -> None:
-    """Remove a copy this add-on made (only its own folder) after a failed submission."""
-    folder = blend_copy.parent
-    if folder.parent.name != SUBMISSIONS_DIR:
-        return
-    shutil.rmtree(folder, ignore_errors=True)
+def shaman_checkout_path(label: str, submission_id: str) -> str:
+    """The checkout path asked of the Shaman: unique per submission, so that the Manager
+    never has to add a suffix (3.8.5 erases the *requested* path when a checkout fails,
+    which would be another job's folder if it had added one)."""
+    return f"{SUBMISSIONS_DIR}/{_submission_folder_name(label, submission_id)}"
+
+
+def remove_job_folder(folder: Path) -> None:
+    """Remove a pack this add-on made (only a folder of its own) after a failed submission."""
+    if folder.parent.name == SUBMISSIONS_DIR:
+        shutil.rmtree(folder, ignore_errors=True)
+

@@ -1,8 +1,9 @@
 """The network half of a submission, run on a background thread.
 
 The main thread prepares a `SubmissionRequest` (settings evaluated from the scene, the
-.blend saved or not); this module places the .blend on shared storage, asks the
-Manager to check the job, submits it, and makes sure a lost response never turns into
+.blend saved or not); this module gets the .blend and everything it needs to the farm
+(packed into a job folder on shared storage, or uploaded to the Manager's Shaman), asks
+the Manager to check the job, submits it, and makes sure a lost response never turns into
 a second job.
 """
 
@@ -13,12 +14,15 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ..api import errors, models
 from ..api.client import ManagerClient
 from . import storage
 from .jobtype_diff import describe_change
+
+if TYPE_CHECKING:
+    from .packing import CancelFlag, PackResult, Progress, Survey
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,21 @@ class SubmissionUncertain(SubmissionError):
     def __init__(self, message: str, submission_id: str) -> None:
         super().__init__(message)
         self.submission_id = submission_id
+
+
+class ProblemsFound(SubmissionError):
+    """Tracing found missing or unreadable files (or absolute paths outside every known
+    root) and the request said to ask first: nothing was written or sent."""
+
+    def __init__(self, survey: Survey) -> None:
+        count = len(survey.problems)
+        super().__init__(f"The shot has {count} problem{'s' if count != 1 else ''} with its files; "
+                         "nothing was submitted")
+        self.survey = survey
+
+
+class SubmissionCancelled(SubmissionError):
+    """The artist cancelled while packing or uploading; nothing was submitted."""
 
 
 class JobTypeOutdated(SubmissionError):
@@ -61,6 +80,16 @@ class SubmissionRequest:
     old_job_type: Optional[models.JobType] = None
     # The source is our own staging copy of unsaved changes: removed once submitted.
     source_is_temporary: bool = False
+    # The source is a copy of unsaved changes; pack_as is the artist's file it stands for
+    # (packs are laid out as if that one had been packed).
+    pack_as: Optional[Path] = None
+    # The Manager stores job files itself (Shaman): upload instead of copying.
+    shaman: bool = False
+    # Problems found while tracing: "ask" stops with ProblemsFound, "submit" goes on.
+    on_problems: str = "ask"
+    cancel: Optional[CancelFlag] = None
+    pack_progress: Optional[Progress] = None
+    hash_cache_file: Optional[Path] = None
 
 
 @dataclass
@@ -69,9 +98,10 @@ class SubmissionResult:
     blend_path: str
     recovered: bool = False
     warnings: list[str] = field(default_factory=list)
+    pack: Optional[PackResult] = None
 
 
-Progress = Callable[[str], None]
+Progress_ = Callable[[str], None]
 
 
 def _find_existing(client: ManagerClient, request: SubmissionRequest) -> Optional[models.Job]:
@@ -81,15 +111,21 @@ def _find_existing(client: ManagerClient, request: SubmissionRequest) -> Optiona
     return found[0] if found else None
 
 
-def run(client: ManagerClient, request: SubmissionRequest, progress: Progress = lambda _: None) -> SubmissionResult:
+def run(client: ManagerClient, request: SubmissionRequest, progress: Progress_ = lambda _: None) -> SubmissionResult:
+    result: Optional[SubmissionResult] = None
     try:
-        return _run(client, request, progress)
+        result = _run(client, request, progress)
+        return result
     finally:
         if request.source_is_temporary:
             shutil.rmtree(request.blend_source.parent, ignore_errors=True)
+        elif request.pack_as is not None and (result is None or result.blend_path != str(request.blend_source)):
+            # A copy of unsaved changes saved beside the artist's file on shared storage is
+            # only kept when the farm reads it in place.
+            request.blend_source.unlink(missing_ok=True)
 
 
-def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress) -> SubmissionResult:
+def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_) -> SubmissionResult:
     if request.lookup_first:
         progress("Looking for the earlier submission")
         try:
@@ -104,27 +140,16 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress) 
             return SubmissionResult(existing, existing.settings.get(request.blendfile_key or "", ""), recovered=True)
 
     warnings: list[str] = []
-    copied: Optional[Path] = None
-    if storage.is_under(request.blend_source, request.storage_location):
-        blend_path = request.blend_source
-    else:
-        progress("Copying the .blend to shared storage")
-        try:
-            copied = storage.copy_into_storage(
-                request.blend_source, request.storage_location, request.job.name, request.submission_id
-            )
-        except OSError as ex:
-            raise SubmissionError(f"Could not copy the .blend to shared storage: {ex}") from ex
-        blend_path = copied
-        warnings.append(
-            "The .blend was copied to shared storage without its external files "
-            "(textures, caches, linked libraries); the farm reads those from their current paths"
-        )
-
+    blend_path, packed, folder = _send_files(client, request, progress, warnings)
+    if request.cancel is not None and request.cancel.is_set():  # pressed after the last chunk
+        _discard(folder)
+        raise SubmissionCancelled("Cancelled; nothing was submitted")
     settings = dict(request.job.settings or {})
     if request.blendfile_key:
-        settings[request.blendfile_key] = str(blend_path)
+        settings[request.blendfile_key] = blend_path
     job = dataclasses.replace(request.job, settings=settings)
+    if packed is not None and packed.checkout_path:
+        job = dataclasses.replace(job, storage=models.JobStorage(packed.checkout_path))
 
     try:
         progress("Checking the job with the Manager")
@@ -132,17 +157,76 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress) 
         progress("Submitting")
         created = _submit_once(client, job, request)
     except errors.EtagMismatch as ex:
-        _discard(copied)
+        _discard(folder)
         raise _outdated(client, request) from ex
     except errors.ManagerHTTPError as ex:
-        _discard(copied)
+        _discard(folder)
         raise SubmissionError(f"The Manager refused the job: {ex.message}") from ex
     except SubmissionUncertain:
         raise
     except errors.FlamencoError as ex:
-        _discard(copied)
+        _discard(folder)
         raise SubmissionError(f"Submission failed: {ex}") from ex
-    return SubmissionResult(created, str(blend_path), warnings=warnings)
+    return SubmissionResult(created, blend_path, warnings=warnings, pack=packed)
+
+
+def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Progress_,
+                warnings: list[str]) -> tuple[str, Optional[PackResult], Optional[Path]]:
+    """Get the .blend and its dependencies to the farm. Returns the .blend's path as the
+    farm reads it, the pack (if one was made) and the job folder made on shared storage."""
+    from . import packing  # BAT loads only when a submission needs it
+
+    cancel = request.cancel or packing.CancelFlag()
+    pack_progress = request.pack_progress or packing.Progress()
+
+    def accept(survey: Survey) -> bool:
+        if survey.problems and request.on_problems != "submit":
+            return False
+        warnings.extend(p.describe() for p in survey.problems)
+        return True
+
+    folder: Optional[Path] = None
+    try:
+        if request.shaman:
+            progress("Sending the files to the Manager")
+            # The upload thread gets a client of its own (a session is not shared between
+            # threads), with a read timeout that covers the Manager storing a large file.
+            with ManagerClient(client.base_url, connect_timeout=client.connect_timeout,
+                               read_timeout=max(client.read_timeout, 60.0)) as uploader:
+                packed = packing.pack_to_shaman(
+                    request.blend_source, uploader, storage.shaman_checkout_path(request.job.name, request.submission_id),
+                    pack_as=request.pack_as, cancel=cancel, progress=pack_progress, accept=accept,
+                    hash_cache=packing.HashCache(request.hash_cache_file),
+                )
+            return packed.blend_path, packed, None
+
+        shared = Path(request.storage_location)
+        if storage.is_under(request.blend_source, request.storage_location):
+            # Already on shared storage: submitted in place when everything it needs is too.
+            progress("Checking the files")
+            report = packing.survey(request.blend_source, pack_as=request.pack_as if request.pack_as else None,
+                                    in_place_roots=[shared], cancel=cancel, progress=pack_progress)
+            if not accept(report):
+                raise packing.ProblemsFound(report)
+            if len(report.to_send) == 1:
+                return str(request.blend_source), None, None
+            warnings.clear()  # packing reports them again
+        progress("Packing the files into shared storage")
+        try:
+            folder = storage.job_folder(request.storage_location, request.job.name, request.submission_id)
+        except OSError as ex:
+            raise SubmissionError(f"Could not pack to shared storage: {ex}") from ex
+        packed = packing.pack_to_folder(
+            request.blend_source, folder, pack_as=request.pack_as, shared_root=shared, cancel=cancel,
+            progress=pack_progress, accept=accept,
+        )
+        return packed.blend_path, packed, folder
+    except packing.ProblemsFound as ex:
+        raise ProblemsFound(ex.survey) from ex
+    except packing.Cancelled as ex:
+        raise SubmissionCancelled("Cancelled; nothing was submitted") from ex
+    except packing.PackError as ex:
+        raise SubmissionError(f"Could not send the files to the farm: {ex}") from ex
 
 
 def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: SubmissionRequest) -> models.Job:
@@ -168,7 +252,16 @@ def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: Submi
             ) from ex
         if existing is not None:
             return existing
-        # The Manager answers and has no such job: the request never arrived. One retry.
+        if isinstance(lost, errors.ManagerTimeout) and lost.phase == "read":
+            # The request was sent: the Manager may still be compiling or storing it (a slow
+            # answer, a busy database), so not finding the job yet proves nothing, and a
+            # second submit could make a second job.
+            raise SubmissionUncertain(
+                f"The Manager did not answer the submission ({lost}) and has not shown the job yet; "
+                "it will be looked up before the next submission",
+                request.submission_id,
+            ) from lost
+        # The request never reached the Manager (no connection): one retry.
         try:
             return client.submit_job(job)
         except (errors.ManagerTimeout, errors.ManagerUnreachable) as again:
@@ -199,6 +292,6 @@ def _outdated(client: ManagerClient, request: SubmissionRequest) -> JobTypeOutda
     )
 
 
-def _discard(copied: Optional[Path]) -> None:
-    if copied is not None:
-        storage.remove_copy(copied)
+def _discard(folder: Optional[Path]) -> None:
+    if folder is not None:
+        storage.remove_job_folder(folder)

@@ -28,6 +28,8 @@ _job_type: Optional[JobType] = None
 refused: dict[str, str] = {}
 eval_errors: dict[str, str] = {}
 _evaluating = threading.local()
+# True while the add-on itself writes a value (from the scene): not an edit by the artist.
+_writing = False
 
 
 def job_type() -> Optional[JobType]:
@@ -51,6 +53,23 @@ def has_link(setting: JobSetting) -> bool:
 
 def is_shown(setting: JobSetting) -> bool:
     return setting.visible in (None, "", "visible", "submission")
+
+
+def follows_scene(setting: JobSetting) -> bool:
+    """A shown, editable setting with an expression: its value comes from the scene until
+    the artist changes it (a minimum or a default must not pass for a choice)."""
+    return bool(setting.eval) and setting.editable is not False and is_shown(setting)
+
+
+def _edit_marker(setting: JobSetting) -> Any:
+    ident, _ = identifiers(setting)
+    flag = setting_props.edited_identifier(ident)
+
+    def on_edit(self: Any, _context: Any) -> None:
+        if not _writing:
+            setattr(self, flag, True)
+
+    return on_edit
 
 
 def job_name(scene: bpy.types.Scene) -> str:
@@ -87,7 +106,10 @@ def build_class(jt: JobType) -> type:
     for setting in jt.settings:
         ident, link_ident = identifiers(setting)
         getter = _computed_getter(jt, setting) if setting.editable is False else None
-        annotations[ident] = setting_props.make_property(setting, getter)
+        on_edit = _edit_marker(setting) if follows_scene(setting) else None
+        annotations[ident] = setting_props.make_property(setting, getter, on_edit)
+        if on_edit is not None:
+            annotations[setting_props.edited_identifier(ident)] = setting_props.edited_property()
         if has_link(setting):
             annotations[link_ident] = setting_props.link_property(setting)
     return type(CLASS_NAME, (bpy.types.PropertyGroup,), {"__annotations__": annotations})
@@ -124,26 +146,29 @@ def use(jt: Optional[JobType], scene: Optional[bpy.types.Scene] = None) -> None:
     setattr(bpy.types.Scene, SCENE_ATTR, PointerProperty(type=cls))
     _cls = cls
     if scene is not None:
-        fill_empty_from_scene(scene)
+        refresh_from_scene(scene)
 
 
-def fill_empty_from_scene(scene: bpy.types.Scene) -> None:
-    """Evaluate shown settings that have an expression and no value yet, as the official
-    add-on does when a job type is loaded."""
+def edited(grp: Any, setting: JobSetting) -> bool:
+    ident, _ = identifiers(setting)
+    return bool(getattr(grp, setting_props.edited_identifier(ident), False))
+
+
+def refresh_from_scene(scene: bpy.types.Scene) -> None:
+    """Give every scene-following setting the artist has not changed its current value from
+    the scene (on loading a job type, before submitting, and now and then from the timer).
+    Only changed values are written: every write marks the file as modified."""
     jt, grp = _job_type, group(scene)
     if jt is None or grp is None:
         return
     for setting in jt.settings:
-        if not setting.eval or setting.editable is False or not is_shown(setting) or setting.key in refused:
-            continue
-        ident, _ = identifiers(setting)
-        if getattr(grp, ident, None):
-            continue
-        set_from_eval(scene, setting)
+        if follows_scene(setting) and setting.key not in refused and not edited(grp, setting):
+            set_from_eval(scene, setting, only_if_changed=True)
 
 
-def set_from_eval(scene: bpy.types.Scene, setting: JobSetting) -> Optional[str]:
-    """Set one setting to its evaluated value; returns an error message or None."""
+def set_from_eval(scene: bpy.types.Scene, setting: JobSetting, only_if_changed: bool = False) -> Optional[str]:
+    """Set one setting to its evaluated value (it follows the scene again); returns an
+    error message or None."""
     jt, grp = _job_type, group(scene)
     if jt is None or grp is None:
         return "no job type loaded"
@@ -155,14 +180,31 @@ def set_from_eval(scene: bpy.types.Scene, setting: JobSetting) -> Optional[str]:
         eval_errors[setting.key] = str(ex)
         return str(ex)
     ident, _ = identifiers(setting)
+    global _writing
+    _writing = True
     try:
-        setattr(grp, ident, value)
+        if not (only_if_changed and _same(getattr(grp, ident, None), value)):
+            setattr(grp, ident, value)
+        flag = setting_props.edited_identifier(ident)
+        if getattr(grp, flag, False):
+            setattr(grp, flag, False)
     except (TypeError, ValueError, AttributeError) as ex:
         message = f'Job type "{jt.name}", setting "{setting.key}": cannot use {value!r}: {ex}'
         eval_errors[setting.key] = message
         return message
+    finally:
+        _writing = False
     eval_errors.pop(setting.key, None)
     return None
+
+
+def _same(current: Any, value: Any) -> bool:
+    if isinstance(current, float) or isinstance(value, float):
+        try:
+            return abs(float(current) - float(value)) < 1e-9
+        except (TypeError, ValueError):
+            return False
+    return bool(current == value)
 
 
 def unregister() -> None:

@@ -53,6 +53,11 @@ def link_identifier(ident: str) -> str:
     return f"autoeval_{ident}"[:63]
 
 
+def edited_identifier(ident: str) -> str:
+    """The hidden flag saying the artist changed a scene-derived value by hand."""
+    return f"edited_{ident}"[:63]
+
+
 def label(setting: JobSetting) -> str:
     return setting.label or setting.key.replace("_", " ").title()
 
@@ -94,11 +99,14 @@ def default_value(setting: JobSetting) -> Any:
         return zero_value(setting)
 
 
-def make_property(setting: JobSetting, getter: Optional[Callable[[Any], Any]] = None) -> Any:
+def make_property(setting: JobSetting, getter: Optional[Callable[[Any], Any]] = None,
+                  on_edit: Optional[Callable[[Any, Any], None]] = None) -> Any:
     """The bpy.props definition for one setting. `getter` makes it read-only and computed
-    (used for `editable: false`)."""
+    (used for `editable: false`); `on_edit` is called when the value is set."""
     kind = setting.type or "string"
     common: dict[str, Any] = {"name": label(setting), "description": setting.description or ""}
+    if on_edit is not None and getter is None:
+        common["update"] = on_edit
     extra = _clean_propargs(setting)
     default = default_value(setting)
 
@@ -146,6 +154,10 @@ def make_property(setting: JobSetting, getter: Optional[Callable[[Any], Any]] = 
     # An unknown type from a newer Manager: still editable as text rather than hidden.
     log.warning("setting %s has unknown type %r; shown as text", setting.key, kind)
     return StringProperty(**common, default=str(setting.default or ""))
+
+
+def edited_property() -> Any:
+    return BoolProperty(options={"HIDDEN"}, default=False)
 
 
 def _clamp_default(kwargs: dict[str, Any]) -> None:

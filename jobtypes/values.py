@@ -11,6 +11,13 @@ from ..core.frames import FrameRangeError, parse_frames
 from . import evaluation, registry, setting_props
 
 
+# The setting naming the .blend the farm renders. Built-in job types (and studio types copied
+# from them) declare it required, shown on the web only and without `eval`: the submitter fills
+# it in with the farm's path once the file is placed (the official add-on's set_blend_file()),
+# so it is never the artist's to fill and never counts against them.
+BLENDFILE_KEY = "blendfile"
+
+
 class SettingsProblem(Exception):
     """One or more settings cannot be submitted; the message lists them all."""
 
@@ -27,6 +34,9 @@ def collect(scene: bpy.types.Scene, jt: JobType) -> dict[str, Any]:
     problems: list[str] = []
 
     for setting in jt.settings:
+        if setting.key == BLENDFILE_KEY:
+            values[setting.key] = ""  # set by the submission (core.submission) after placing the file
+            continue
         ident, link_ident = registry.identifiers(setting)
         linked = registry.has_link(setting) and grp is not None and bool(getattr(grp, link_ident, True))
         needs_eval = bool(setting.eval) and (

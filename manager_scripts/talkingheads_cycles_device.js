@@ -290,6 +290,12 @@ function devicePythonExpr(device, samples, requireGpu) {
   return lines.join('\n') + '\n';
 }
 
+// One step per frame, so the Manager can show progress. frameCount() and step-based
+// progress came with Flamenco 3.8; an older Manager has neither, and counts no steps.
+function stepCount(chunk) {
+  return typeof frameCount === 'function' ? frameCount(chunk) : 0;
+}
+
 function authorRenderTasks(settings, renderDir, renderOutput, pythonExpr) {
   print('authorRenderTasks(', renderDir, renderOutput, ')');
   const renderTasks = [];
@@ -316,7 +322,7 @@ function authorRenderTasks(settings, renderDir, renderOutput, pythonExpr) {
           '--render-frame', chunk.replaceAll('-', '..'), // Convert to Blender frame range notation.
         ]),
       },
-      frameCount(chunk)
+      stepCount(chunk)
     );
     task.addCommand(command);
     renderTasks.push(task);

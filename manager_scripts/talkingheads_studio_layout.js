@@ -308,6 +308,12 @@ function expandJobName(format, fields) {
   });
 }
 
+// One step per frame, so the Manager can show progress. frameCount() and step-based
+// progress came with Flamenco 3.8; an older Manager has neither, and counts no steps.
+function stepCount(chunk) {
+  return typeof frameCount === 'function' ? frameCount(chunk) : 0;
+}
+
 function authorRenderTasks(settings, renderOutput, format) {
   print('authorRenderTasks(', renderOutput, ')');
   const renderTasks = [];
@@ -329,7 +335,7 @@ function authorRenderTasks(settings, renderOutput, format) {
           '--render-frame', chunk.replaceAll('-', '..'), // Convert to Blender frame range notation.
         ]),
       },
-      frameCount(chunk)
+      stepCount(chunk)
     );
     task.addCommand(command);
     renderTasks.push(task);

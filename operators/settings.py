@@ -48,4 +48,23 @@ class FLAMENCO_DESK_OT_load_settings(bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (FLAMENCO_DESK_OT_eval_setting, FLAMENCO_DESK_OT_load_settings)
+class FLAMENCO_DESK_OT_copy_value(bpy.types.Operator):
+    """Shows a long value whole in its tooltip (panels show its end) and copies it."""
+
+    bl_idname = "flamenco_desk.copy_value"
+    bl_label = "Copy Value"
+    bl_options = {"INTERNAL"}
+
+    value: StringProperty(options={"SKIP_SAVE"})  # type: ignore[valid-type]
+
+    @classmethod
+    def description(cls, context: bpy.types.Context, properties: bpy.types.OperatorProperties) -> str:
+        return f"{properties.value}\n\nClick to copy"  # type: ignore[attr-defined]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        context.window_manager.clipboard = self.value
+        self.report({"INFO"}, "Copied")
+        return {"FINISHED"}
+
+
+classes = (FLAMENCO_DESK_OT_eval_setting, FLAMENCO_DESK_OT_load_settings, FLAMENCO_DESK_OT_copy_value)

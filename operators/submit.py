@@ -38,6 +38,18 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         options={"SKIP_SAVE"},
     )
 
+    problems: EnumProperty(  # type: ignore[valid-type]
+        name="Problems",
+        description="What to do when files of the shot are missing or unreadable",
+        items=[
+            ("ASK", "Ask", "Stop and list them in the panel (headless: list them, then submit)"),
+            ("SUBMIT", "Submit Anyway", "List them and submit; the farm renders without them"),
+            ("STOP", "Stop", "List them and submit nothing"),
+        ],
+        default="ASK",
+        options={"SKIP_SAVE"},
+    )
+
     job_type: StringProperty(  # type: ignore[valid-type]
         name="Job Type",
         description="Select this job type before submitting (for scripts); empty keeps the scene's",
@@ -64,8 +76,9 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
                 return self._fail(line.text if line else "Could not reach the Manager")
         if self.job_type:
             props.scene_props(scene).job_type = self.job_type
+        on_problems = {"ASK": "submit" if wait else "ask", "SUBMIT": "submit", "STOP": "stop"}[self.problems]
         try:
-            request = submitting.prepare(scene)
+            request = submitting.prepare(scene, on_problems)
         except submitting.PrepareError as ex:
             return self._fail(str(ex))
         except RuntimeError as ex:  # e.g. saving the farm copy failed
@@ -100,4 +113,31 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         return {"CANCELLED"}
 
 
-classes = (FLAMENCO_DESK_OT_submit_job,)
+class FLAMENCO_DESK_OT_cancel_submission(bpy.types.Operator):
+    bl_idname = "flamenco_desk.cancel_submission"
+    bl_label = "Cancel"
+    bl_description = "Stop packing or uploading; no job is created and nothing complete-looking is left behind"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return timer.bridge.busy(submitting.SUBMIT_KEY)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        if submitting.cancel():
+            self.report({"INFO"}, "Cancelling the submission…")
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_dismiss_problems(bpy.types.Operator):
+    bl_idname = "flamenco_desk.dismiss_problems"
+    bl_label = "Stop"
+    bl_description = "Do not submit; fix the files first"
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        submitting.pending_problems = None
+        submitting.last_outcome = None
+        state.redraw()
+        return {"FINISHED"}
+
+
+classes = (FLAMENCO_DESK_OT_submit_job, FLAMENCO_DESK_OT_cancel_submission, FLAMENCO_DESK_OT_dismiss_problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bpy
 
+from .. import state, watching
 from . import farm_ui, jobs_ui, submit_ui
 
 
@@ -64,9 +65,27 @@ classes = (FLAMENCO_DESK_PT_output, FLAMENCO_DESK_PT_sidebar, FLAMENCO_DESK_PT_j
            FLAMENCO_DESK_PT_farm)
 
 
+_shown_in_statusbar = ""
+
+
+def _update_statusbar() -> None:
+    """After each poll: redraw the status bar when what its indicator says has changed
+    (including to nothing, when the job ended)."""
+    global _shown_in_statusbar
+    text = jobs_ui.statusbar_text()
+    if text != _shown_in_statusbar:
+        _shown_in_statusbar = text
+        state.redraw_statusbar()
+
+
 def register() -> None:
     bpy.types.STATUSBAR_HT_header.append(jobs_ui.draw_statusbar)
+    watching.apply_listeners.append(_update_statusbar)
 
 
 def unregister() -> None:
+    global _shown_in_statusbar
+    if _update_statusbar in watching.apply_listeners:
+        watching.apply_listeners.remove(_update_statusbar)
     bpy.types.STATUSBAR_HT_header.remove(jobs_ui.draw_statusbar)
+    _shown_in_statusbar = ""

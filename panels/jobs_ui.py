@@ -1,6 +1,8 @@
 """Drawing jobs: the list, the open job's detail, the status-bar indicator.
 
-Draw code reads the monitor's in-memory state only; it never waits on the network.
+Draw code reads the monitor's in-memory state only; it never waits on the network. Rows are
+laid out for the narrow sidebar first (names on their own line, messages wrapped), so nothing
+is cut off at its default width.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from typing import Any, Optional
 import bpy
 
 from .. import props, state, watching
-from ..api.models import Job
-from ..core import job_actions, monitor as core_monitor
+from ..api.models import Job, TaskSummary
+from ..core import job_actions, monitor as core_monitor, progress
 from ..operators.jobs import feedback
+from . import fit
 
 STATUS_ICONS = {
     "under-construction": "TOOL_SETTINGS",
@@ -36,6 +39,7 @@ STATUS_GROUPS = {
 }
 MAX_ROWS = 15
 MAX_TASK_ROWS = 12
+LOG_LINES = 12
 
 
 def icon(status: str) -> str:
@@ -67,39 +71,43 @@ def progress_text(job: Job) -> str:
     pct = int(round(mon.progress(job) * 100))
     if job.steps_total:
         return f"{pct}%  ({job.steps_completed}/{job.steps_total})"
+    if job.id == mon.open_job_id and mon.tasks:  # Managers before 3.8 count tasks only
+        return f"{pct}%  ({mon.task_counts.get('completed', 0)}/{len(mon.tasks)} tasks)"
     return f"{pct}%"
 
 
-def draw_progress(layout: Any, job: Job) -> None:
+def draw_progress(layout: Any, job: Job, text: Optional[str] = None) -> None:
     factor = watching.monitor.progress(job)
+    text = progress_text(job) if text is None else text
     if hasattr(layout, "progress"):  # UILayout.progress: Blender 4.0+
-        layout.progress(factor=factor, type="BAR", text=progress_text(job))
+        layout.progress(factor=factor, type="BAR", text=text)
     else:
-        layout.label(text=progress_text(job))
+        layout.label(text=text)
 
 
-def draw_notices(layout: Any) -> None:
+def draw_notices(layout: Any, context: Any) -> None:
     for index, notice in enumerate(watching.notices):
-        row = layout.row(align=True)
-        row.label(text=notice.text, icon=notice.icon)
-        op = row.operator("flamenco_desk.open_job", text="", icon="VIEWZOOM")
+        box = layout.box()
+        row = box.row(align=True)
+        op = row.operator("flamenco_desk.open_job", text="Open", icon="VIEWZOOM")
         op.job_id = notice.job_id
         op = row.operator("flamenco_desk.dismiss_notice", text="", icon="X")
         op.index = index
+        fit.wrapped(box, context, notice.text, notice.icon)
 
 
 def draw_job_list(layout: Any, context: Any) -> None:
     watching.panel_drawn()
     ui = context.window_manager.flamenco_desk_ui
     mon = watching.monitor
-    draw_notices(layout)
+    draw_notices(layout, context)
     row = layout.row(align=True)
     row.prop(ui, "list_scope", expand=True)
     row = layout.row(align=True)
     row.prop(ui, "status_filter", text="")
     row.prop(ui, "sort_by", text="")
     if mon.error:
-        layout.label(text=mon.error, icon="ERROR")
+        fit.wrapped(layout, context, mon.error, "ERROR")
     jobs, total = listed(ui)
     if not jobs:
         layout.label(text="No jobs" if mon.last_poll_at else "Waiting for the Manager…")
@@ -107,23 +115,23 @@ def draw_job_list(layout: Any, context: Any) -> None:
     now = datetime.now(timezone.utc)
     col = layout.column(align=True)
     for job in jobs:
-        row = col.row(align=True)
-        op = row.operator("flamenco_desk.open_job", text=job.name or job.id[:8], icon=icon(job.status),
+        # Two lines per job: the name gets the whole width, the numbers go on the bar.
+        op = col.operator("flamenco_desk.open_job", text=job.name or job.id[:8], icon=icon(job.status),
                           depress=job.id == mon.open_job_id)
         op.job_id = job.id
-        draw_progress(row, job)
-        row.label(text=f"P{job.priority} · {core_monitor.age(job.created, now)}")
+        draw_progress(col, job, f"{progress_text(job)}  ·  P{job.priority}  ·  {core_monitor.age(job.created, now)}")
+        col.separator(factor=0.5)
     if total > len(jobs):
         layout.label(text=f"…and {total - len(jobs)} more")
 
 
-def draw_actions(layout: Any, job: Job) -> None:
+def draw_actions(layout: Any, context: Any, job: Job) -> None:
     tasks = [t.status for t in watching.monitor.tasks]
-    row = layout.row(align=True)
-    for action in job_actions.ALL:
-        if action.name == "delete" or not job_actions.allowed(action.name, job.status, tasks):
-            continue
-        op = row.operator("flamenco_desk.job_action", text=action.label)
+    offered = [a for a in job_actions.ALL if a.name != "delete" and job_actions.allowed(a.name, job.status, tasks)]
+    columns = 2 if fit.narrow(context) else 3
+    grid = layout.grid_flow(row_major=True, columns=columns, even_columns=True, align=True)
+    for action in offered:
+        op = grid.operator("flamenco_desk.job_action", text=action.label)
         op.job_id, op.action = job.id, action.name
     row = layout.row(align=True)
     op = row.operator("flamenco_desk.set_priority", text=f"Priority {job.priority}", icon="SORT_DESC")
@@ -137,31 +145,38 @@ def draw_actions(layout: Any, job: Job) -> None:
         op.job_id = job.id
     if feedback.delete_prompt and feedback.delete_prompt[0] == job.id:
         box = layout.box()
-        box.label(text=feedback.delete_prompt[1], icon="QUESTION")
+        fit.wrapped(box, context, feedback.delete_prompt[1], "QUESTION")
         row = box.row()
         op = row.operator("flamenco_desk.delete_job", text="Delete", icon="TRASH")
         op.job_id, op.confirmed = job.id, True
         op = row.operator("flamenco_desk.dismiss_notice", text="Keep")
         op.index = -1
     if feedback.text:
-        layout.label(text=feedback.text, icon=feedback.icon)
+        fit.wrapped(layout, context, feedback.text, feedback.icon)
+
+
+def time_line(job: Job) -> str:
+    mon = watching.monitor
+    text = f"Elapsed {core_monitor.duration(progress.elapsed_seconds(job, datetime.now(timezone.utc)))}"
+    eta = mon.eta_seconds() if job.status in progress.RUNNING_STATES else None
+    return text + (f"  ·  about {core_monitor.duration(eta)} left" if eta else "")
 
 
 def draw_open_job(layout: Any, context: Any) -> None:
     mon = watching.monitor
     job = mon.open_job
     if job is None:
-        layout.label(text="Click a job to see its tasks and frames")
+        fit.wrapped(layout, context, "Click a job to see its tasks and frames")
         return
-    layout.label(text=f"{job.name}  ·  {job.type}", icon=icon(job.status))
-    layout.label(text=f"Status: {job.status}" + (f"  ·  {job.activity}" if job.activity else ""))
+    fit.wrapped(layout, context, job.name, icon(job.status))
+    fit.wrapped(layout, context, f"{job.type}  ·  {job.status}")
+    if job.activity:
+        fit.wrapped(layout, context, job.activity)
     draw_progress(layout, job)
-    elapsed = (datetime.now(timezone.utc) - job.created).total_seconds()
-    eta = mon.eta_seconds()
-    layout.label(text=f"Elapsed {core_monitor.duration(elapsed)}" + (f"  ·  ETA {core_monitor.duration(eta)}" if eta else ""))
+    layout.label(text=time_line(job))
     if mon.task_counts:
-        layout.label(text="  ".join(f"{status}: {n}" for status, n in sorted(mon.task_counts.items())))
-    draw_actions(layout, job)
+        fit.wrapped(layout, context, "Tasks: " + ", ".join(f"{n} {s}" for s, n in sorted(mon.task_counts.items())))
+    draw_actions(layout, context, job)
 
     icon_id = watching.thumbnail_icon()
     if icon_id:
@@ -169,21 +184,35 @@ def draw_open_job(layout: Any, context: Any) -> None:
         op = layout.operator("flamenco_desk.view_last_rendered", icon="IMAGE_DATA")
         op.job_id = job.id
 
-    row = layout.row(align=True)
-    for idname, text, icon_name in (
-        ("flamenco_desk.open_output_folder", "Folder", "FILE_FOLDER"),
-        ("flamenco_desk.load_frames", "Frames", "IMAGE_DATA"),
-        ("flamenco_desk.open_in_web", "Web", "URL"),
+    grid = layout.grid_flow(row_major=True, columns=2 if fit.narrow(context) else 4, even_columns=True, align=True)
+    for idname, text, icon_name, target in (
+        ("flamenco_desk.open_output_folder", "Folder", "FILE_FOLDER", None),
+        ("flamenco_desk.load_frames", "Frames", "IMAGE_DATA", "IMAGE_EDITOR"),
+        ("flamenco_desk.load_frames", "Sequencer", "SEQUENCE", "SEQUENCER"),
+        ("flamenco_desk.open_in_web", "Web", "URL", None),
     ):
-        op = row.operator(idname, text=text, icon=icon_name)
+        op = grid.operator(idname, text=text, icon=icon_name)
         op.job_id = job.id
-    op = row.operator("flamenco_desk.load_frames", text="Sequencer", icon="SEQUENCE")
-    op.job_id, op.target = job.id, "SEQUENCER"
+        if target:
+            op.target = target
 
-    draw_tasks(layout)
+    draw_tasks(layout, context)
 
 
-def draw_tasks(layout: Any) -> None:
+def task_line(task: TaskSummary) -> str:
+    """'active · worker-1 · 2/5 steps', 'queued · not started'."""
+    parts = [task.status]
+    worker = task.worker.name if task.worker and task.worker.name else ""
+    if worker:
+        parts.append(worker)
+    elif task.status == "queued":
+        parts.append("not started")
+    if task.steps_total:
+        parts.append(f"{task.steps_completed}/{task.steps_total} steps")
+    return "  ·  ".join(parts)
+
+
+def draw_tasks(layout: Any, context: Any) -> None:
     mon = watching.monitor
     if not mon.tasks:
         return
@@ -191,14 +220,12 @@ def draw_tasks(layout: Any) -> None:
     # Failed and running tasks first: those are the ones an artist looks for.
     order = {"failed": 0, "soft-failed": 1, "active": 2}
     tasks = sorted(mon.tasks, key=lambda t: (order.get(t.status, 3), t.index_in_job))
+    col = box.column(align=True)
     for task in tasks[:MAX_TASK_ROWS]:
-        row = box.row(align=True)
-        op = row.operator("flamenco_desk.select_task", text=task.name, icon=icon(task.status),
+        op = col.operator("flamenco_desk.select_task", text=task.name, icon=icon(task.status),
                           depress=task.id == mon.selected_task_id)
         op.task_id = task.id
-        worker = task.worker.name if task.worker and task.worker.name else "-"
-        steps = f"{task.steps_completed}/{task.steps_total}" if task.steps_total else ""
-        row.label(text=f"{task.status} · {worker} {steps}")
+        fit.wrapped(col, context, task_line(task), "BLANK1")
     if len(tasks) > MAX_TASK_ROWS:
         box.label(text=f"…{len(tasks) - MAX_TASK_ROWS} more tasks")
     if mon.log is not None:
@@ -206,8 +233,10 @@ def draw_tasks(layout: Any) -> None:
         name = next((t.name for t in mon.tasks if t.id == task_id), task_id[:8])
         log_box = layout.box()
         log_box.label(text=f"Log of {name}", icon="TEXT")
-        for line in (text.splitlines() or ["(empty)"])[-12:]:
-            log_box.label(text=line[:200])
+        lines = text.splitlines()[-LOG_LINES:] or ["(empty)"]
+        col = log_box.column(align=True)
+        for line in lines:
+            fit.wrapped(col, context, line)
 
 
 def latest_file_job() -> Optional[Job]:
@@ -224,15 +253,29 @@ def draw_latest_file_job(layout: Any) -> None:
     job = latest_file_job()
     if job is None:
         return
-    row = layout.row(align=True)
-    op = row.operator("flamenco_desk.open_job", text=job.name, icon=icon(job.status))
+    col = layout.column(align=True)
+    op = col.operator("flamenco_desk.open_job", text=job.name, icon=icon(job.status))
     op.job_id = job.id
-    draw_progress(row, job)
+    draw_progress(col, job)
+
+
+def statusbar_job() -> Optional[Job]:
+    """The job the status-bar indicator shows: the open or latest one of this file, while it
+    runs or waits."""
+    job = watching.monitor.open_job or latest_file_job()
+    if job is None or job.status not in job_actions.ACTIVE_STATES | {"paused"}:
+        return None
+    return job
+
+
+def statusbar_text() -> str:
+    job = statusbar_job()
+    return "" if job is None else f"Flamenco: {job.name}  {progress_text(job)}"
 
 
 def draw_statusbar(self: Any, context: Any) -> None:
-    job = watching.monitor.open_job or latest_file_job()
-    if job is None or job.status not in job_actions.ACTIVE_STATES | {"paused"}:
+    job = statusbar_job()
+    if job is None:
         return
     row = self.layout.row(align=True)
     row.label(text=f"Flamenco: {job.name}", icon=icon(job.status))

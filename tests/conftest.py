@@ -30,5 +30,16 @@ if "flamenco_desk_src" not in sys.modules:
     _pkg.__path__ = [str(ROOT)]
     sys.modules["flamenco_desk_src"] = _pkg
 
-# The real Flamenco farm: fixtures `farm`, `shaman_farm`, `proxy`, `job_type_script`.
-pytest_plugins = ("support.farm_fixtures",)
+# bpy-free code that packs (core.packing) imports Blender Asset Tracer as the installed
+# extension does: from the pinned wheel the build bundles (a pure-Python wheel imports from
+# its zip), fetched hash-checked into wheels/ if missing.
+sys.path.insert(0, str(ROOT / "tools"))
+import build_extension  # noqa: E402
+
+for _wheel in build_extension.fetch_wheels():
+    if str(_wheel) not in sys.path:
+        sys.path.insert(0, str(_wheel))
+
+# The real Flamenco farm: fixtures `farm`, `shaman_farm`, `proxy`, `job_type_script`; the
+# add-on installed in real Blender: `extension_zip`, `desk`, `prefs`, `clean_desk`, `connected`.
+pytest_plugins = ("support.farm_fixtures", "support.desk_fixtures")

@@ -1,8 +1,9 @@
-"""The demo's artist side: headless Blender (the bpy module) with Flamenco Desk installed
-from its zip, a generated shot, one-click submission, then the add-on's own progress lines
-until the job ends, and where the frames are.
+"""The demo: a local Flamenco farm (the real Manager and Worker, tools/local_farm.py), and
+headless Blender (the bpy module) with Flamenco Desk installed from its zip: a generated
+shot, one-click submission of the built-in `simple-blender-render`, the add-on's own
+progress lines until the job ends, then where the frames and the preview video are.
 
-Run with a Python that has bpy: python tools/demo_blender.py --manager URL --workdir DIR
+Run with a Python that has bpy: python tools/demo_blender.py --workdir DIR [--release 3.8.5]
 """
 
 from __future__ import annotations
@@ -18,18 +19,37 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--manager", required=True)
+    parser.add_argument("--release", default="3.8.5")
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
     os.environ["BLENDER_USER_RESOURCES"] = str(args.workdir / "blender-user")
     sys.path.insert(0, str(ROOT / "tools"))
     import build_extension
+    import local_farm
 
-    desk = build_extension.install(build_extension.build(args.workdir / "dist"))
+    try:
+        farm = local_farm.Farm(args.workdir / "farm", args.release, name="Flamenco Desk Demo Farm").start()
+    except local_farm.FlamencoMissing as ex:
+        print(f"Flamenco Desk demo: {ex}", flush=True)
+        return 2
+    try:
+        return demo(args, farm, build_extension)
+    finally:
+        farm.stop()
+
+
+def demo(args: argparse.Namespace, farm: "object", build_extension: "object") -> int:
+    import local_farm
+
+    assert isinstance(farm, local_farm.Farm)
+    print(f"Farm: Flamenco Manager {farm.release} at {farm.url} with one Worker "
+          f"(logs in {farm.root}); shared storage {farm.shared}", flush=True)
+
+    desk = build_extension.install(build_extension.build(args.workdir / "dist"))  # type: ignore[attr-defined]
     import bpy
 
-    bpy.context.preferences.addons[build_extension.MODULE].preferences.manager_url = args.manager
+    bpy.context.preferences.addons[build_extension.MODULE].preferences.manager_url = farm.url  # type: ignore[attr-defined]
 
     # A small shot: a lit, animated cube seen by a camera.
     bpy.ops.wm.read_homefile(use_empty=True)
@@ -60,11 +80,13 @@ def main() -> int:
     sp = desk.props.scene_props(scene)
     sp.job_type = "simple-blender-render"
     grp = desk.jobtypes.registry.group(scene)
-    grp.render_output_root = str(args.workdir / "shared" / "renders")
+    grp.render_output_root = str(farm.shared / "renders")
     grp.chunk_size = 3
-    print(f"Submitting {shot} as simple-blender-render to {args.manager}", flush=True)
+    print(f"Submitting {shot} as simple-blender-render to {farm.url}", flush=True)
     bpy.ops.flamenco_desk.submit_job()  # headless: waits and prints the job id
     job_id = desk.submitting.last_outcome.job_id
+    # An idle Worker asks for work every 20 s; restarting it makes it ask now.
+    farm.kick_worker()
 
     # Blender's event loop would run the add-on's timer; headless, we run it ourselves.
     bpy.ops.flamenco_desk.open_job(job_id=job_id)
@@ -83,9 +105,12 @@ def main() -> int:
     info = desk.state.info()
     folder = desk.core.results.output_dir(job, info.variables if info else {})
     frames = desk.core.results.frame_files(folder) if folder else []
-    print(f'\nJob "{job.name}" {job.status}. {len(frames)} frames in {folder}:', flush=True)
+    videos = sorted(p for p in folder.iterdir() if p.suffix in (".mp4", ".mkv", ".mov")) if folder else []
+    print(f'\nJob "{job.name}" {job.status} on Flamenco {farm.release}. {len(frames)} frames in {folder}:', flush=True)
     for frame in frames:
         print(f"  {frame}")
+    for video in videos:
+        print(f"Preview video: {video}")
     return 0 if job.status == "completed" else 1
 
 

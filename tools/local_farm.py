@@ -331,9 +331,12 @@ variables:
 
     # -- talking to it (for fixtures and tools; the add-on has its own client) -------------------
 
-    def get_json(self, path: str, timeout: float = 10.0) -> Any:
+    def get_raw(self, path: str, timeout: float = 10.0) -> bytes:
         with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
-            body = response.read()
+            return bytes(response.read())
+
+    def get_json(self, path: str, timeout: float = 10.0) -> Any:
+        body = self.get_raw(path, timeout)
         return json.loads(body) if body else None
 
     def post_json(self, path: str, body: Any, timeout: float = 30.0) -> Any:

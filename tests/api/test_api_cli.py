@@ -1,4 +1,5 @@
-"""`python -m api`: output, --json and one-line errors."""
+"""`python -m api` against the real Manager (through the contract-checking proxy): output,
+--json and one-line errors."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import requests
-
 from api.cli import main
-from tests.support.stub_manager import StubManager, free_port
+from local_farm import Farm
+from support.fault_proxy import FaultProxy
+from support.farm_jobs import echo_settings, submit, wait_for_task
+from support.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,82 +24,80 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _submit(stub: StubManager) -> str:
-    body = {"name": "cli-job", "type": "echo-sleep-test", "priority": 50, "submitter_platform": "linux",
-            "settings": {"message": "hi", "sleep_duration_seconds": 1, "sleep_repeats": 2}}
-    response = requests.post(stub.url + "/api/v3/jobs", json=body, timeout=5)
-    assert response.status_code == 200
-    return str(response.json()["id"])
+def _newest_features(farm: Farm) -> str:
+    newest = "yes" if farm.release != "3.6" else "no"
+    return f"features: jobs_list=yes, settag={newest}, steps={newest}"
 
 
-def test_version(stub: StubManager) -> None:
-    code, out, err = run("--manager", stub.url, "version")
+def test_version(proxy: FaultProxy, farm: Farm) -> None:
+    code, out, err = run("--manager", proxy.url, "version")
     assert code == 0 and err == ""
-    assert out.splitlines() == ["Stub Manager: Flamenco 3.8.5", "features: jobs_list=yes, settag=yes, steps=yes"]
+    assert out.splitlines() == [f"{farm.name}: Flamenco {farm.release}", _newest_features(farm)]
 
 
-def test_version_json(stub: StubManager) -> None:
-    code, out, _ = run("--manager", stub.url, "--json", "version")
-    assert code == 0 and json.loads(out) == stub.version_json()
+def test_version_json(proxy: FaultProxy, farm: Farm) -> None:
+    code, out, _ = run("--manager", proxy.url, "--json", "version")
+    assert code == 0 and json.loads(out) == farm.get_json("/api/v3/version")
 
 
-def test_job_types(stub: StubManager) -> None:
-    code, out, _ = run("--manager", stub.url, "job-types")
+def test_job_types(proxy: FaultProxy, farm: Farm) -> None:
+    served = farm.get_json("/api/v3/jobs/types")["job_types"]
+    etag = {jt["name"]: jt["etag"] for jt in served}
+    code, out, _ = run("--manager", proxy.url, "job-types")
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["NAME", "LABEL", "SETTINGS", "ETAG"]
-    assert lines[1].startswith("echo-sleep-test") and stub.etag_of("echo-sleep-test")[:12] in lines[1]
-    assert lines[2].startswith("simple-blender-render") and " 11 " in lines[2]
-    code, out, _ = run("--manager", stub.url, "--json", "job-types")
-    assert [jt["name"] for jt in json.loads(out)["job_types"]] == ["echo-sleep-test", "simple-blender-render"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert list(rows) == [jt["name"] for jt in served]
+    assert rows["echo-sleep-test"].startswith("echo-sleep-test") and etag["echo-sleep-test"][:12] in rows["echo-sleep-test"]
+    assert " 11 " in rows["simple-blender-render"]
+    code, out, _ = run("--manager", proxy.url, "--json", "job-types")
+    assert json.loads(out) == {"job_types": served}
 
 
-def test_jobs_table(stub: StubManager) -> None:
-    job_id = _submit(stub)
-    stub.advance(job_id)
-    code, out, _ = run("--manager", stub.url, "jobs")
-    header, row = out.splitlines()
-    assert header.split() == ["ID", "NAME", "STATUS", "PROGRESS", "UPDATED"]
-    assert row.startswith(job_id) and "cli-job" in row and "active" in row and "1/3 (33%)" in row
-    code, out, _ = run("--manager", stub.url, "--json", "jobs")
-    assert json.loads(out)["jobs"][0]["id"] == job_id
+def test_jobs_table(proxy: FaultProxy, farm: Farm) -> None:
+    job_id = submit(farm, "echo-sleep-test", echo_settings("cli", seconds=30, repeats=2), priority=100)["id"]
+    farm.wait_for_job(job_id, ("active",))
+    wait_for_task(farm, job_id, "sleep", "active")  # echo done: 1 of 3 steps, for 30 s
+    code, out, _ = run("--manager", proxy.url, "jobs")
+    header, *rows = out.splitlines()
+    assert code == 0 and header.split() == ["ID", "NAME", "STATUS", "PROGRESS", "UPDATED"]
+    row = next(r for r in rows if r.startswith(job_id))  # the shared Manager has other jobs too
+    assert "echo-sleep-test-" in row and " active " in row
+    assert ("1/3 (33%)" if farm.release != "3.6" else " - ") in row  # 3.6 counts no steps
+    code, out, _ = run("--manager", proxy.url, "--json", "jobs")
+    assert job_id in {job["id"] for job in json.loads(out)["jobs"]}
 
 
-def test_job_details(stub: StubManager) -> None:
-    job_id = _submit(stub)
-    code, out, _ = run("--manager", stub.url, "job", job_id)
+def test_job_details(proxy: FaultProxy, farm: Farm) -> None:
+    job_id = submit(farm, "echo-sleep-test", echo_settings("cli", repeats=2), initial_status="paused")["id"]
+    code, out, _ = run("--manager", proxy.url, "job", job_id)
     assert code == 0
-    assert f"ID:                 {job_id}" in out and "Status:             queued" in out
+    assert f"ID:                 {job_id}" in out and "Status:             paused" in out
     assert "Progress:           -" in out  # a new job reports 0/0
     assert "3 task(s):" in out
     task_lines = out.split("3 task(s):\n")[1].splitlines()
-    assert [line.split()[:3] for line in task_lines[1:]] == [["1", "echo", "queued"], ["2", "sleep-1", "queued"], ["3", "sleep-2", "queued"]]
-    code, out, _ = run("--manager", stub.url, "--json", "job", job_id)
+    assert [line.split()[:3] for line in task_lines[1:]] == [["1", "echo", "queued"], ["2", "sleep", "queued"], ["3", "sleep", "queued"]]
+    code, out, _ = run("--manager", proxy.url, "--json", "job", job_id)
     data = json.loads(out)
     assert data["job"]["id"] == job_id and len(data["tasks"]) == 3
 
 
-def test_errors_are_one_line_on_stderr(stub: StubManager) -> None:
+def test_errors_are_one_line_on_stderr(proxy: FaultProxy) -> None:
     code, out, err = run("--manager", f"http://127.0.0.1:{free_port()}", "version")
     assert code == 1 and out == "" and err.count("\n") == 1
     assert err.startswith("error: Cannot reach the Flamenco Manager at http://127.0.0.1:")
-    code, _, err = run("--manager", stub.url, "job", "6f1c1a7e-3b54-4e0f-9a56-0d3c1f0e7b11")
+    code, _, err = run("--manager", proxy.url, "job", "6f1c1a7e-3b54-4e0f-9a56-0d3c1f0e7b11")
     assert code == 1 and err == "error: The Flamenco Manager does not know this item (HTTP 404): no such job.\n"
-    code, _, err = run("--manager", stub.url, "job", "not-a-uuid")
+    code, _, err = run("--manager", proxy.url, "job", "not-a-uuid")
     assert code == 1 and "not a valid job ID" in err
     code, _, err = run("--manager", "ftp://x", "version")
     assert code == 1 and "not a valid Manager URL" in err
 
 
-def test_old_manager_jobs_command(tmp_path: Path) -> None:
-    with StubManager(tmp_path, version="3.5") as stub:
-        code, _, err = run("--manager", stub.url, "jobs")
-    assert code == 1 and "needs Flamenco 3.6 or newer" in err
-
-
-def test_python_dash_m(stub: StubManager) -> None:
+def test_python_dash_m(proxy: FaultProxy, farm: Farm) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "api", "--manager", stub.url, "version"],
+        [sys.executable, "-m", "api", "--manager", proxy.url, "version"],
         cwd=ROOT, capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Stub Manager: Flamenco 3.8.5")
+    assert result.stdout.startswith(f"{farm.name}: Flamenco {farm.release}")

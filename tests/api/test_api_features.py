@@ -1,13 +1,18 @@
-"""Feature detection from the Manager version, against stubs of each version."""
+"""Feature detection from the Manager version, and the real Manager of the release under
+test (run the suite with --flamenco-release=3.6 for the oldest supported one)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
+import requests
 
 from api import Features, ManagerClient, ManagerVersion, SubmittedJob, UnsupportedFeature
-from tests.support.stub_manager import StubManager
+from local_farm import Farm
+from support.fault_proxy import FaultProxy
+
+MakeJob = Callable[..., SubmittedJob]
 
 
 def _version(text: str) -> ManagerVersion:
@@ -50,41 +55,48 @@ def test_require_names_feature_and_version() -> None:
     Features.from_version(_version("3.8")).require("settag")
 
 
-@pytest.mark.parametrize("version", ["3.5.0", "3.6.0", "3.7", "3.8.5", "set-during-build"])
-def test_client_against_each_manager_version(tmp_path: Path, version: str) -> None:
-    with StubManager(tmp_path, version=version) as stub, ManagerClient(stub.url) as client:
-        features = client.features()
-        assert features.version_known == (version != "set-during-build")
-        settings = {"frames": "1-10", "chunk_size": 3}
-        job = client.submit_job(SubmittedJob("j", "simple-blender-render", 50, "linux", None, settings))
-        tasks = client.job_tasks(job.id)
-        # Older Managers omit steps (3.8) and index_in_job (3.6): parsed as 0.
-        assert "steps_total" in job.raw or not features.steps
-        assert job.steps_total == 0 and len(tasks) == 4
-        stub.advance(job.id, 2)
-        assert client.job(job.id).steps_completed == (2 if features.steps else 0)
+def test_client_against_the_real_manager(
+    client: ManagerClient, proxy: FaultProxy, farm: Farm, make_job: MakeJob, worker_tags: dict[str, str]
+) -> None:
+    """The release under test (3.8.5, or 3.6 with --flamenco-release=3.6): what the version
+    promises is what the Manager does, and missing endpoints are never called."""
+    features = client.features()
+    steps = farm.release != "3.6"
+    assert (features.version_known, features.jobs_list, features.settag, features.steps) == (True, True, steps, steps)
+    job = client.submit_job(make_job())
+    tasks = client.job_tasks(job.id)
+    # 3.6 sends no steps (job or task): parsed as 0; index_in_job exists since 3.6.
+    assert ("steps_total" in job.raw) == features.steps and ("steps_total" in tasks[0].raw) == features.steps
+    assert job.steps_total == 0 and [t.index_in_job for t in tasks] == [1, 2, 3, 4, 5]
 
-        if features.jobs_list:
-            assert [j.id for j in client.jobs()] == [job.id]
-        else:
-            with pytest.raises(UnsupportedFeature, match="3.6"):
-                client.jobs()
-        if features.settag:
+    assert job.id in {j.id for j in client.jobs()}
+    if features.settag:
+        client.set_job_tag(job.id, tag_name="GPU")
+        assert client.job(job.id).worker_tag == worker_tags["GPU"]
+    else:
+        with pytest.raises(UnsupportedFeature, match="3.8"):
             client.set_job_tag(job.id, tag_name="GPU")
-        else:
-            with pytest.raises(UnsupportedFeature, match="3.8"):
-                client.set_job_tag(job.id, tag_name="GPU")
-        # Only the feature check stopped us: nothing was sent to the missing endpoints.
-        assert bool(stub.requests_to(r"/settag$")) == features.settag
-        assert bool(stub.requests_to(r"/api/v3/jobs$", "GET")) == features.jobs_list
-        stub.assert_contract_clean()
+    # Only the feature check stopped us: nothing was sent to a missing endpoint.
+    assert bool(proxy.requests_to(r"/settag$")) == features.settag
+    assert bool(proxy.requests_to(r"/api/v3/jobs$", "GET")) == features.jobs_list
 
 
-def test_old_manager_really_lacks_the_endpoints(tmp_path: Path) -> None:
-    """The stub answers like an old Manager (Echo 404) if asked anyway."""
-    import requests
+def test_older_features_are_never_requested(client: ManagerClient, proxy: FaultProxy) -> None:
+    """Features learnt from a 3.5 Manager (no binary of it is installed): the client refuses
+    locally and sends nothing."""
+    client.use_features(Features.from_version(_version("3.5")))
+    with pytest.raises(UnsupportedFeature, match="3.6"):
+        client.jobs()
+    assert proxy.requests_log == []
 
-    with StubManager(tmp_path, version="3.5") as stub:
-        response = requests.get(stub.url + "/api/v3/jobs", timeout=5)
+
+def test_old_manager_really_lacks_the_endpoints(proxy: FaultProxy, farm: Farm, make_job: MakeJob) -> None:
+    """What the gate protects from: 3.6 has no settag endpoint at all (Echo's 404)."""
+    job_id = farm.post_json("/api/v3/jobs", make_job().to_json())["id"]
+    response = requests.post(f"{proxy.url}/api/v3/jobs/{job_id}/settag", json={}, timeout=10)
+    if farm.release == "3.6":
         assert response.status_code == 404 and response.json() == {"message": "Not Found"}
-        stub.assert_contract_clean()
+        assert any("not in the API spec" in v for v in proxy.contract_violations)
+        proxy.contract_violations.clear()  # asked on purpose
+    else:
+        assert response.status_code == 204

@@ -23,7 +23,8 @@ from api import (
     TaskSummary,
     parse_version,
 )
-from tests.support import jobtypes
+from local_farm import TESTED_RELEASES
+from record_manager import recording_path
 
 JOB: dict[str, Any] = {
     "id": "6f1c1a7e-3b54-4e0f-9a56-0d3c1f0e7b11",
@@ -134,13 +135,34 @@ def test_variables_mapping_ignores_missing_name() -> None:
         ManagerVariable.mapping_from_json({"x": {"value": 1}})
 
 
+def _recorded_job_types(release: str) -> list[dict[str, Any]]:
+    """What that release's real Manager serves at GET /jobs/types (tests/recorded/)."""
+    job_types: list[dict[str, Any]] = json.loads(recording_path(release).read_text(encoding="utf-8"))["job_types"]
+    return job_types
+
+
+@pytest.mark.parametrize("release", TESTED_RELEASES)
+def test_every_recorded_job_type_parses(release: str) -> None:
+    for raw in _recorded_job_types(release):
+        job_type = JobType.from_json(raw)
+        assert job_type.name == raw["name"] and job_type.etag == raw["etag"]
+        assert [s.key for s in job_type.settings] == [s["key"] for s in raw["settings"]]
+
+
 def test_job_types_keep_raw_json_and_unknowns_as_none() -> None:
-    raw = {**jobtypes.KITCHEN_SINK, "etag": "abc"}
+    raw = next(jt for jt in _recorded_job_types("3.8.5") if jt["name"] == "simple-blender-render")
     job_type = JobType.from_json(raw)
     assert job_type.raw is raw and len(job_type.settings) == len(raw["settings"])
     assert json.loads(json.dumps(job_type.raw)) == raw  # cacheable as is
-    camera = job_type.setting("camera")
-    assert camera is not None and camera.eval_info is not None and not camera.eval_info.show_link_button
+    frames = job_type.setting("frames")
+    assert frames is not None and frames.eval_info is not None and frames.eval_info.show_link_button
+    blendfile = job_type.setting("blendfile")
+    # Not given by the job type: None, not a made-up default.
+    assert blendfile is not None and (blendfile.eval, blendfile.eval_info, blendfile.default, blendfile.label) == (
+        None, None, None, None,
+    )
+    add_path = job_type.setting("add_path_components")
+    assert add_path is not None and add_path.propargs == {"min": 0, "max": 32} and add_path.default == 0
     assert job_type.setting("nope") is None
     with pytest.raises(InvalidResponse, match="setting 'x' field 'choices' should hold only strings"):
         JobSetting.from_json({"key": "x", "type": "string", "choices": [1]})

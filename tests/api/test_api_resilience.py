@@ -1,4 +1,5 @@
-"""Timeouts, unreachable Managers, retries and lost responses."""
+"""Timeouts, unreachable Managers, retries and lost responses: the real Manager behind the
+fault proxy, which holds, delays, drops or replaces its answers on request."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import requests
 import urllib3
 
 from api import (
+    FarmStatus,
     ManagerClient,
     ManagerHTTPError,
     ManagerTimeout,
@@ -23,8 +25,11 @@ from api import (
     ResponseLost,
     SubmittedJob,
 )
-from tests.support import SleepRecorder
-from tests.support.stub_manager import Blackhole, StubManager, free_port
+from local_farm import Farm
+from support import SleepRecorder
+from support.fault_proxy import FaultProxy
+from support.farm_jobs import unique, wait_until
+from support.network import Blackhole, free_port
 
 MakeJob = Callable[..., SubmittedJob]
 BUSY = {"code": 503, "message": "database is busy"}
@@ -112,112 +117,121 @@ def test_every_request_passes_both_timeouts() -> None:
     assert [c["timeout"] for c in session.calls] == [(3.05, 10.0)] * 5
 
 
-def test_get_retries_on_503_honouring_retry_after(client: ManagerClient, stub: StubManager, sleeps: SleepRecorder) -> None:
-    stub.respond(r"/version$", 503, BUSY, {"Retry-After": "2"}, times=2)
-    assert client.version().name == "Stub Manager"
+def test_get_retries_on_503_honouring_retry_after(
+    client: ManagerClient, proxy: FaultProxy, sleeps: SleepRecorder, farm: Farm
+) -> None:
+    proxy.respond(r"/version$", 503, BUSY, {"Retry-After": "2"}, times=2)
+    assert client.version().name == farm.name  # the third try reached the real Manager
     assert sleeps.calls == [2.0, 2.0]
-    assert len(stub.requests_to(r"/version$")) == 3
+    assert len(proxy.requests_to(r"/version$")) == 3
 
 
-def test_retry_after_http_date_and_cap(stub: StubManager) -> None:
+def test_retry_after_http_date_and_cap(proxy: FaultProxy) -> None:
     sleeps = SleepRecorder()
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    stub.respond(r"/status$", 503, BUSY, {"Retry-After": later}, times=1)
-    stub.respond(r"/version$", 503, BUSY, {"Retry-After": "3600"}, times=1)
-    with ManagerClient(stub.url, sleep=sleeps, max_retry_wait=45) as client:
-        assert client.farm_status() == "idle"
+    proxy.respond(r"/status$", 503, BUSY, {"Retry-After": later}, times=1)
+    proxy.respond(r"/version$", 503, BUSY, {"Retry-After": "3600"}, times=1)
+    with ManagerClient(proxy.url, sleep=sleeps, max_retry_wait=45) as client:
+        assert client.farm_status() in set(FarmStatus)
         assert client.version()
     assert 28 <= sleeps.calls[0] <= 30
     assert sleeps.calls[1] == 45
 
 
 def test_get_retries_500_with_exponential_backoff_then_gives_up(
-    client: ManagerClient, stub: StubManager, sleeps: SleepRecorder
+    client: ManagerClient, proxy: FaultProxy, sleeps: SleepRecorder
 ) -> None:
-    stub.respond(r"/version$", 500, {"code": 500, "message": "database is locked"}, times=None)
+    proxy.respond(r"/version$", 500, {"code": 500, "message": "database is locked"}, times=None)
     with pytest.raises(ManagerHTTPError) as caught:
         client.version()
     assert caught.value.status == 500 and caught.value.message == "database is locked"
     assert sleeps.calls == [0.5, 1.0, 2.0]
-    assert len(stub.requests_to(r"/version$")) == 4
+    assert len(proxy.requests_to(r"/version$")) == 4
 
 
-def test_client_errors_are_not_retried(client: ManagerClient, stub: StubManager, sleeps: SleepRecorder) -> None:
+def test_client_errors_are_not_retried(client: ManagerClient, proxy: FaultProxy, sleeps: SleepRecorder) -> None:
     with pytest.raises(NotFound):
         client.job("6f1c1a7e-3b54-4e0f-9a56-0d3c1f0e7b11")
-    assert sleeps.calls == [] and len(stub.requests_log) == 1
+    assert sleeps.calls == [] and len(proxy.requests_log) == 1
 
 
 def test_delete_is_retried_on_busy_database(
-    client: ManagerClient, stub: StubManager, sleeps: SleepRecorder, make_job: MakeJob
+    client: ManagerClient, proxy: FaultProxy, sleeps: SleepRecorder, make_job: MakeJob, farm: Farm
 ) -> None:
     job = client.submit_job(make_job())
-    stub.respond(r"/api/v3/jobs/[^/]+$", 503, BUSY, {"Retry-After": "1"}, times=1, method="DELETE")
+    proxy.respond(r"/api/v3/jobs/[^/]+$", 503, BUSY, {"Retry-After": "1"}, times=1, method="DELETE")
     client.delete_job(job.id)
     assert sleeps.calls == [1.0]
-    assert len(stub.requests_to(r"/api/v3/jobs/[^/]+$", "DELETE")) == 2
-    assert job.id not in stub.jobs
+    assert len(proxy.requests_to(r"/api/v3/jobs/[^/]+$", "DELETE")) == 2
+    with pytest.raises(NotFound):  # the real delete went through on the retry
+        client.job(job.id)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_post_is_never_retried(
-    client: ManagerClient, stub: StubManager, sleeps: SleepRecorder, make_job: MakeJob, status: int
+    client: ManagerClient, proxy: FaultProxy, sleeps: SleepRecorder, make_job: MakeJob, status: int
 ) -> None:
-    stub.respond(r"/api/v3/jobs$", status, {"code": status, "message": "nope"}, {"Retry-After": "1"}, method="POST")
+    proxy.respond(r"/api/v3/jobs$", status, {"code": status, "message": "nope"}, {"Retry-After": "1"}, method="POST")
     with pytest.raises(ManagerHTTPError):
         client.submit_job(make_job())
-    assert len(stub.requests_to(r"/api/v3/jobs$", "POST")) == 1 and sleeps.calls == []
+    assert len(proxy.requests_to(r"/api/v3/jobs$", "POST")) == 1 and sleeps.calls == []
+
+
+def _jobs_with_submission(farm: Farm, submission: str) -> list[str]:
+    return [j["id"] for j in farm.get_json("/api/v3/jobs")["jobs"] if j["metadata"].get("desk.submission") == submission]
 
 
 def test_lost_submit_response_creates_exactly_one_job(
-    client: ManagerClient, stub: StubManager, sleeps: SleepRecorder, make_job: MakeJob
+    client: ManagerClient, proxy: FaultProxy, sleeps: SleepRecorder, make_job: MakeJob, farm: Farm
 ) -> None:
-    stub.drop_response(r"/api/v3/jobs$", method="POST")
+    submission = unique("s")
+    proxy.drop_response(r"/api/v3/jobs$", method="POST")
     with pytest.raises(ManagerTimeout) as caught:
-        client.submit_job(make_job(metadata={"desk.submission": "s-1"}))
+        client.submit_job(make_job(metadata={"desk.submission": submission}))
     assert isinstance(caught.value, ResponseLost) and caught.value.phase == "read"
     assert "may or may not have been carried out" in str(caught.value)
-    assert len(stub.jobs) == 1 and sleeps.calls == []
-    assert len(stub.requests_to(r"/api/v3/jobs$", "POST")) == 1
+    created = _jobs_with_submission(farm, submission)
+    assert len(created) == 1 and sleeps.calls == []  # the Manager did act on it
+    assert len(proxy.requests_to(r"/api/v3/jobs$", "POST")) == 1
     # What the submitter does next: look the job up instead of resubmitting.
-    found = client.find_jobs_by_metadata("desk.submission", "s-1")
-    assert [j.id for j in found] == list(stub.jobs)
+    found = client.find_jobs_by_metadata("desk.submission", submission)
+    assert [j.id for j in found] == created
 
 
-def test_hanging_submit_times_out_without_retry(stub: StubManager, make_job: MakeJob) -> None:
-    stub.hold(r"/api/v3/jobs$", method="POST")
+def test_hanging_submit_times_out_without_retry(proxy: FaultProxy, make_job: MakeJob, farm: Farm) -> None:
+    submission = unique("s")
+    proxy.hold(r"/api/v3/jobs$", method="POST")
     sleeps = SleepRecorder()
-    with ManagerClient(stub.url, read_timeout=0.3, sleep=sleeps) as client:
+    with ManagerClient(proxy.url, read_timeout=0.3, sleep=sleeps) as client:
         with pytest.raises(ManagerTimeout) as caught:
-            client.submit_job(make_job())
+            client.submit_job(make_job(metadata={"desk.submission": submission}))
         assert caught.value.phase == "read"
-        assert stub.held_count() == 1
-        stub.release()
-        deadline = time.monotonic() + 2
-        while not stub.jobs and time.monotonic() < deadline:
-            time.sleep(0.01)
-    assert len(stub.jobs) == 1 and sleeps.calls == []
+        assert proxy.held_count() == 1
+        assert _jobs_with_submission(farm, submission) == []  # the Manager has not seen it yet
+        proxy.release()
+        created = wait_until(lambda: _jobs_with_submission(farm, submission), 10, "the released job")
+    assert len(created) == 1 and sleeps.calls == []
 
 
-def test_hanging_get_is_retried_after_read_timeout(stub: StubManager) -> None:
-    stub.hold(r"/version$")
+def test_hanging_get_is_retried_after_read_timeout(proxy: FaultProxy) -> None:
+    proxy.hold(r"/version$")
     sleeps = SleepRecorder()
-    with ManagerClient(stub.url, read_timeout=0.2, sleep=sleeps, max_retries=1) as client:
+    with ManagerClient(proxy.url, read_timeout=0.2, sleep=sleeps, max_retries=1) as client:
         with pytest.raises(ManagerTimeout):
             client.version()
-    assert len(stub.requests_to(r"/version$")) == 2 and sleeps.calls == [0.5]
-    stub.release()
+    assert len(proxy.requests_to(r"/version$")) == 2 and sleeps.calls == [0.5]
+    proxy.release()
 
 
-def test_delay_longer_than_read_timeout(stub: StubManager) -> None:
-    stub.delay(r"/status$", 0.5, times=1)
-    with ManagerClient(stub.url, read_timeout=0.15, max_retries=0) as client:
+def test_delay_longer_than_read_timeout(proxy: FaultProxy) -> None:
+    proxy.delay(r"/status$", 0.5, times=1)
+    with ManagerClient(proxy.url, read_timeout=0.15, max_retries=0) as client:
         with pytest.raises(ManagerTimeout):
             client.farm_status()
-        assert client.farm_status() == "idle"  # the delay was for one request
+        assert client.farm_status() in set(FarmStatus)  # the delay was for one request
 
 
-def test_cancel_event_stops_retrying(stub: StubManager) -> None:
+def test_cancel_event_stops_retrying(proxy: FaultProxy) -> None:
     cancel = threading.Event()
     sleeps: list[float] = []
 
@@ -225,33 +239,33 @@ def test_cancel_event_stops_retrying(stub: StubManager) -> None:
         sleeps.append(seconds)
         cancel.set()  # the user pressed Cancel while we waited
 
-    stub.respond(r"/version$", 503, BUSY, times=None)
-    with ManagerClient(stub.url, sleep=sleep, cancel=cancel, max_retries=5) as client:
+    proxy.respond(r"/version$", 503, BUSY, times=None)
+    with ManagerClient(proxy.url, sleep=sleep, cancel=cancel, max_retries=5) as client:
         with pytest.raises(ManagerHTTPError):
             client.version()
-    assert len(sleeps) == 1 and len(stub.requests_to(r"/version$")) == 1
+    assert len(sleeps) == 1 and len(proxy.requests_to(r"/version$")) == 1
 
 
-def test_refuse_and_resume_on_the_same_port(stub: StubManager) -> None:
-    port = stub.port
-    with ManagerClient(stub.url, max_retries=0) as client:
+def test_refuse_and_resume_on_the_same_port(proxy: FaultProxy, farm: Farm) -> None:
+    port = proxy.port
+    with ManagerClient(proxy.url, max_retries=0) as client:
         client.version()  # leaves a keep-alive connection in the pool
-        stub.refuse_connections()
+        proxy.refuse_connections()
         with pytest.raises(ManagerUnreachable):
             client.version()
-        stub.resume()
-        assert stub.port == port
-        assert client.version().name == "Stub Manager"
+        proxy.resume()
+        assert proxy.port == port
+        assert client.version().name == farm.name
 
 
-def test_stop_releases_held_requests_quickly(tmp_path: Any) -> None:
-    stub = StubManager(tmp_path).start()
-    stub.hold(r"/version$")
+def test_stop_releases_held_requests_quickly(farm: Farm) -> None:
+    proxy = FaultProxy(farm.url, farm.release).start()
+    proxy.hold(r"/version$")
     errors: list[BaseException] = []
 
     def call() -> None:
         try:
-            with ManagerClient(stub.url, read_timeout=10, max_retries=0) as client:
+            with ManagerClient(proxy.url, read_timeout=10, max_retries=0) as client:
                 client.version()
         except BaseException as exc:  # noqa: BLE001 - collected for the assert
             errors.append(exc)
@@ -259,11 +273,26 @@ def test_stop_releases_held_requests_quickly(tmp_path: Any) -> None:
     threads = [threading.Thread(target=call) for _ in range(3)]
     for thread in threads:
         thread.start()
-    assert stub.wait_until_held(3)
+    assert proxy.wait_until_held(3)
     started = time.monotonic()
-    stub.stop()
+    proxy.stop()
     assert time.monotonic() - started < 2
     for thread in threads:
         thread.join(timeout=2)
     assert len(errors) == 3 and all(isinstance(e, ManagerTimeout) for e in errors)
-    stub.assert_contract_clean()
+    proxy.assert_contract_clean()
+
+
+def test_manager_restart_is_survived_without_the_proxy(farm: Farm) -> None:
+    """The real Manager going away and coming back on the same port: pooled keep-alive
+    connections are dead, then new ones work again."""
+    sleeps = SleepRecorder()
+    with ManagerClient(farm.url, sleep=sleeps, max_retries=0) as client:
+        assert client.version().name == farm.name  # leaves a keep-alive connection in the pool
+        farm.stop_manager()
+        try:
+            with pytest.raises(ManagerUnreachable, match="refused"):
+                client.version()
+        finally:
+            farm.start_manager()
+        assert client.version().name == farm.name

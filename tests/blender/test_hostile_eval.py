@@ -9,11 +9,14 @@ from typing import Any
 
 import bpy
 
-from blender_helpers import refresh, sample_jobtypes, save_shot, select_job_type, tick_until
-from fake_layout import FakeLayout
+from support.blender_helpers import refresh, save_shot, select_job_type, tick_until
+from support.fake_layout import FakeLayout
+from support.job_type_scripts import source as script_source
+from support.fault_proxy import FaultProxy
 
 
-def test_hostile_expressions_are_refused_and_have_no_effect(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+def test_hostile_expressions_are_refused_and_have_no_effect(connected: ModuleType, proxy: FaultProxy,
+                                                            job_type_script: Any, tmp_path: Path) -> None:
     desk = connected
     shot = save_shot(tmp_path / "artist" / "shot.blend")
     text = bpy.data.texts.new("payload")
@@ -23,13 +26,14 @@ def test_hostile_expressions_are_refused_and_have_no_effect(connected: ModuleTyp
     files_before = sorted(os.listdir(shot.parent))
     scene_count = len(bpy.data.scenes)
 
-    hostile = sample_jobtypes.fresh(sample_jobtypes.HOSTILE)
-    stub.set_job_types(hostile + sample_jobtypes.fresh(sample_jobtypes.ECHO_SLEEP_TEST))
+    job_type_script("hostile.js", script_source("hostile.js"))  # served by the real Manager
     refresh(desk)
     grp = select_job_type(desk, "hostile")  # loading evaluates shown settings: must be refused
 
     registry = desk.jobtypes.registry
-    keys = [s["key"] for s in hostile[0]["settings"]]
+    hostile = registry.job_type()
+    keys = [s.key for s in hostile.settings]
+    assert len(keys) == 35 and all(s.eval for s in hostile.settings)
     at_load = {k: registry.refused.get(k) or registry.eval_errors.get(k) for k in keys}
     for problem in filter(None, at_load.values()):
         assert 'Job type "Hostile"' in problem and "setting" in problem, problem
@@ -40,7 +44,7 @@ def test_hostile_expressions_are_refused_and_have_no_effect(connected: ModuleTyp
             assert getattr(grp, key) == ""
 
     # Each one-click evaluation is refused with a message as well.
-    shown = next(s["key"] for s in hostile[0]["settings"] if s.get("visible") == "visible" and "evalInfo" not in s)
+    shown = next(s.key for s in hostile.settings if s.visible == "visible" and s.eval_info is None)
     try:
         bpy.ops.flamenco_desk.eval_setting(key=shown)
         raise AssertionError("eval_setting accepted a hostile expression")
@@ -62,7 +66,7 @@ def test_hostile_expressions_are_refused_and_have_no_effect(connected: ModuleTyp
     # refused at submit, each named.
     for key in keys:
         assert at_load[key] or f'"{key}"' in message, f"{key} was not refused"
-    assert stub.requests_to(r"^/api/v3/jobs(/check)?$", method="POST") == []
+    assert proxy.requests_to(r"^/api/v3/jobs(/check)?$", method="POST") == []
 
     # No effect anywhere: Blender still runs, no file written, data unchanged.
     assert not Path("/tmp/flamenco-desk-pwned").exists()
@@ -73,6 +77,7 @@ def test_hostile_expressions_are_refused_and_have_no_effect(connected: ModuleTyp
 
     # Everything else keeps working: another job type submits fine.
     select_job_type(desk, "echo-sleep-test").message = "still fine"
+    bpy.context.scene.flamenco_desk.submit_paused = True
     assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC") == {"FINISHED"}
     tick_until(desk, lambda: desk.submitting.last_outcome is not None)
     assert desk.submitting.last_outcome.ok

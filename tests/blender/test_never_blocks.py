@@ -11,7 +11,9 @@ from typing import Any, Callable
 import bpy
 import pytest
 
-from blender_helpers import refresh, save_shot, select_job_type, tick_until
+from support.blender_helpers import farm_jobs, refresh, save_shot, select_job_type, tick_until, unique_name
+from local_farm import Farm
+from support.fault_proxy import FaultProxy
 
 # Far below every stall a test provokes (held until released, or 5 s): a call that returns
 # under this bound did not wait for the Manager.
@@ -34,47 +36,47 @@ def ticks_stay_fast(desk: ModuleType, count: int = 20) -> float:
     return worst
 
 
-def test_connection_test_returns_while_manager_holds_the_request(clean_desk: ModuleType, stub: Any, prefs: Any) -> None:
+def test_connection_test_returns_while_manager_holds_the_request(clean_desk: ModuleType, proxy: FaultProxy, prefs: Any) -> None:
     desk = clean_desk
-    prefs.manager_url, prefs.read_timeout = stub.url, 30.0
-    stub.hold(r"^/api/v3/version$")
+    prefs.manager_url, prefs.read_timeout = proxy.url, 30.0
+    proxy.hold(r"^/api/v3/version$")
 
     result, took = timed(bpy.ops.flamenco_desk.test_connection)
     assert result == {"FINISHED"}
     assert took < RETURNS_AT_ONCE
-    assert stub.wait_until_held(1)
+    assert proxy.wait_until_held(1)
     ticks_stay_fast(desk)
-    assert stub.held_count() == 1, "the request must still be unanswered while Blender goes on"
+    assert proxy.held_count() == 1, "the request must still be unanswered while Blender goes on"
     assert "Contacting" in desk.state.connection_line().text
 
     # A second click while the first is pending does not pile up requests.
     bpy.ops.flamenco_desk.test_connection()
-    assert len(stub.requests_to(r"^/api/v3/version$")) == 1
+    assert len(proxy.requests_to(r"^/api/v3/version$")) == 1
 
-    stub.release()
+    proxy.release()
     tick_until(desk, lambda: desk.state.info() is not None)
-    assert "Stub Manager" in desk.state.connection_line().text
+    assert "Flamenco Desk Test Farm" in desk.state.connection_line().text
 
 
-def test_refused_connection_is_reported_without_blocking(clean_desk: ModuleType, stub: Any, prefs: Any) -> None:
+def test_refused_connection_is_reported_without_blocking(clean_desk: ModuleType, proxy: FaultProxy, prefs: Any) -> None:
     desk = clean_desk
-    prefs.manager_url, prefs.connect_timeout = stub.url, 1.0
-    stub.refuse_connections()
+    prefs.manager_url, prefs.connect_timeout = proxy.url, 1.0
+    proxy.refuse_connections()
     result, took = timed(bpy.ops.flamenco_desk.refresh_manager)
     assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
     ticks_stay_fast(desk, 5)
     tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.state.REFRESH_KEY), timeout=30)
     line = desk.state.connection_line()
     assert line.icon == "ERROR" and "not reachable" in line.text
-    stub.resume()
+    proxy.resume()
     refresh(desk)
     assert desk.state.connection_line().icon == "CHECKMARK"
 
 
-def test_slow_manager_answer_after_5s_does_not_block(clean_desk: ModuleType, stub: Any, prefs: Any) -> None:
+def test_slow_manager_answer_after_5s_does_not_block(clean_desk: ModuleType, proxy: FaultProxy, prefs: Any) -> None:
     desk = clean_desk
-    prefs.manager_url, prefs.read_timeout = stub.url, 10.0
-    stub.delay(r"^/api/v3/jobs/types$", 5.0)
+    prefs.manager_url, prefs.read_timeout = proxy.url, 10.0
+    proxy.delay(r"^/api/v3/jobs/types$", 5.0)
     started = time.monotonic()
     result, took = timed(bpy.ops.flamenco_desk.refresh_manager)
     assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
@@ -90,16 +92,16 @@ def test_slow_manager_answer_after_5s_does_not_block(clean_desk: ModuleType, stu
     assert desk.state.info() is not None
 
 
-def test_submit_returns_while_manager_holds_the_submission(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+def test_submit_returns_while_manager_holds_the_submission(connected: ModuleType, proxy: FaultProxy, farm: Farm, tmp_path: Path) -> None:
     desk = connected
     save_shot(tmp_path / "artist" / "shot.blend")
     grp = select_job_type(desk, "echo-sleep-test")
     grp.message = "hello farm"
-    stub.hold(r"^/api/v3/jobs/check$")
+    proxy.hold(r"^/api/v3/jobs/check$")
 
     result, took = timed(lambda: bpy.ops.flamenco_desk.submit_job(mode="ASYNC"))
     assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
-    assert stub.wait_until_held(1)
+    assert proxy.wait_until_held(1)
     ticks_stay_fast(desk)
 
     # No double submission while the first is on its way.
@@ -107,18 +109,18 @@ def test_submit_returns_while_manager_holds_the_submission(connected: ModuleType
     with pytest.raises(RuntimeError):
         bpy.ops.flamenco_desk.submit_job(mode="ASYNC")
 
-    stub.release()
+    proxy.release()
     tick_until(desk, lambda: desk.submitting.last_outcome is not None)
     assert desk.submitting.last_outcome.ok, desk.submitting.last_outcome.message
-    assert len(stub.jobs) == 1
+    assert len(farm_jobs(farm, blendfile=bpy.data.filepath)) == 1
 
 
-def test_submit_to_a_manager_that_went_away(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+def test_submit_to_a_manager_that_went_away(connected: ModuleType, proxy: FaultProxy, farm: Farm, tmp_path: Path) -> None:
     desk = connected
     save_shot(tmp_path / "artist" / "shot.blend")
     grp = select_job_type(desk, "echo-sleep-test")
     grp.message = "hello"
-    stub.refuse_connections()
+    proxy.refuse_connections()
     result, took = timed(lambda: bpy.ops.flamenco_desk.submit_job(mode="ASYNC"))
     assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
     ticks_stay_fast(desk, 5)
@@ -126,8 +128,8 @@ def test_submit_to_a_manager_that_went_away(connected: ModuleType, stub: Any, tm
     outcome = desk.submitting.last_outcome
     assert not outcome.ok
     assert "Manager" in outcome.message
-    stub.resume()
-    assert stub.jobs == {}
+    proxy.resume()
+    assert farm_jobs(farm, blendfile=bpy.data.filepath) == []
 
 
 def test_timer_survives_a_failing_callback(clean_desk: ModuleType) -> None:
@@ -146,14 +148,18 @@ def test_timer_survives_a_failing_callback(clean_desk: ModuleType) -> None:
     assert bpy.app.timers.is_registered(desk.runtime.timer.tick)
 
 
-def test_every_manager_operator_returns_while_requests_are_held(connected: ModuleType, stub: Any, tmp_path: Path) -> None:
+def test_every_manager_operator_returns_while_requests_are_held(connected: ModuleType, proxy: FaultProxy, farm: Farm, tmp_path: Path) -> None:
     desk = connected
-    save_shot(tmp_path / "artist" / "shot.blend")
-    select_job_type(desk, "echo-sleep-test").message = "x"
+    # A real job with a real last-rendered frame: one frame rendered by the Worker.
+    save_shot(tmp_path / "artist" / "shot.blend", 1, 1)
+    select_job_type(desk, "simple-blender-render").render_output_root = str(farm.shared / "renders")
     assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC") == {"FINISHED"}
     tick_until(desk, lambda: desk.submitting.last_outcome is not None)
+    assert desk.submitting.last_outcome.ok, desk.submitting.last_outcome.message
     job_id = desk.submitting.last_outcome.job_id
-    stub.set_last_rendered(job_id)
+    farm.wait_for_job(job_id)
+    tag = farm.post_json("/api/v3/worker-mgt/tags", {"name": unique_name("tag")})
+    refresh(desk)  # the tag menu lists the Manager's tags
     bpy.ops.flamenco_desk.open_job(job_id=job_id)
     mon = desk.watching.monitor
     for _ in range(6):  # job list, tasks, last-rendered, thumbnail, log
@@ -163,46 +169,52 @@ def test_every_manager_operator_returns_while_requests_are_held(connected: Modul
     assert mon.open_job is not None and mon.last_rendered is not None
 
     mon.next_poll_at = mon.next_list_at = float("inf")  # only the operators send, below
-    stub.hold(r".*")
+    versions_before = len(proxy.requests_to(r"^/api/v3/version$"))
+    proxy.hold(r".*")
     calls = {
         "test_connection": lambda: bpy.ops.flamenco_desk.test_connection(),
-        "refresh_manager": lambda: bpy.ops.flamenco_desk.refresh_manager(),
-        "pause": lambda: bpy.ops.flamenco_desk.job_action(job_id=job_id, action="pause"),
+        # refresh_manager shares the connection test's request (no pile-up): checked below.
+        "requeue": lambda: bpy.ops.flamenco_desk.job_action(job_id=job_id, action="requeue"),
         "set_priority": lambda: bpy.ops.flamenco_desk.set_priority(job_id=job_id, priority=10),
-        "set_worker_tag": lambda: bpy.ops.flamenco_desk.set_worker_tag(job_id=job_id, tag=stub.worker_tags[0]["id"]),
+        "set_worker_tag": lambda: bpy.ops.flamenco_desk.set_worker_tag(job_id=job_id, tag=tag["id"]),
         "delete_job": lambda: bpy.ops.flamenco_desk.delete_job(job_id=job_id),
         "view_last_rendered": lambda: bpy.ops.flamenco_desk.view_last_rendered(job_id=job_id),
     }
+    if not desk.state.info().features.settag:
+        del calls["set_worker_tag"]  # not offered before Flamenco 3.8
     held = 0
     for name, call in calls.items():
         result, took = timed(call)
         assert result == {"FINISHED"}, name
         assert took < RETURNS_AT_ONCE, (name, took)
         held += 1
-        assert stub.wait_until_held(held), f"{name} sent nothing"
+        assert proxy.wait_until_held(held), f"{name} sent nothing"
         ticks_stay_fast(desk, 3)
+    result, took = timed(lambda: bpy.ops.flamenco_desk.refresh_manager())
+    assert result == {"FINISHED"} and took < RETURNS_AT_ONCE
+    assert len(proxy.requests_to(r"^/api/v3/version$")) == versions_before + 1, "a refresh while one is held adds none"
     mon.poll_soon()
     desk.runtime.timer.tick()
-    assert stub.wait_until_held(held + 1), "the monitor's poll went out"
+    assert proxy.wait_until_held(held + 1), "the monitor's poll went out"
     ticks_stay_fast(desk, 5)  # and is held too
-    stub.release()
+    proxy.release()
 
 
-def test_manager_info_is_cached_on_disk_for_the_next_start(connected: ModuleType, stub: Any) -> None:
+def test_manager_info_is_cached_on_disk_for_the_next_start(connected: ModuleType, proxy: FaultProxy, farm: Farm) -> None:
     desk = connected
     cache = desk.state.cache_dir() / "manager-cache.json"
     assert cache.is_file() and str(cache).startswith(bpy.utils.extension_path_user(desk.state.ADDON_ID))
     desk.state._info = None  # as after a restart: nothing in memory
     desk.state._cache_loaded_for = None
-    stub.refuse_connections()
+    proxy.refuse_connections()
     info = desk.state.info()  # no network: from the cache
     assert info is not None and "simple-blender-render" in info.job_types
-    assert info.storage.location == str(stub.storage_dir)
-    assert [t.name for t in info.tags] == [t["name"] for t in stub.worker_tags]
-    stub.resume()
+    assert info.storage.location == str(farm.shared)
+    assert [t.name for t in info.tags] == [t["name"] for t in farm.get_json("/api/v3/worker-mgt/tags")["tags"]]
+    proxy.resume()
 
 
-def test_online_access_off_disables_manager_operators_and_polling(connected: ModuleType, stub: Any) -> None:
+def test_online_access_off_disables_manager_operators_and_polling(connected: ModuleType, proxy: FaultProxy, farm: Farm) -> None:
     desk = connected
     prefs_sys = bpy.context.preferences.system
     try:
@@ -213,11 +225,11 @@ def test_online_access_off_disables_manager_operators_and_polling(connected: Mod
             assert not op.poll()
         with pytest.raises(RuntimeError):
             bpy.ops.flamenco_desk.refresh_manager()
-        before = len(stub.requests_log)
+        before = len(proxy.requests_log)
         desk.watching.monitor.open("0ce16ece-eb68-4cb2-b010-ea6c861f1bfc")
         for _ in range(5):
             desk.runtime.timer.tick()
-        assert len(stub.requests_log) == before
+        assert len(proxy.requests_log) == before
     finally:
         prefs_sys.use_online_access = True
         desk.watching.monitor.open(None)

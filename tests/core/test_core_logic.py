@@ -1,17 +1,30 @@
-"""bpy-free logic: frame syntax, storage placement, action rules, output folders, ETA."""
+"""bpy-free logic: frame syntax (checked against the real Manager), storage placement, action
+rules, output folders, ETA."""
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.request
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
 from flamenco_desk_src.api import models
 from flamenco_desk_src.core import job_actions, monitor, results, storage
 from flamenco_desk_src.core.frames import FrameRangeError, parse_frames
+from local_farm import Farm
+from support.farm_jobs import etags_of, settings_for, unique
+
+# Frame strings the local check and the Manager's frameChunker must judge alike.
+FRAME_CASES = [
+    "1-3, 5..6,9", "4,4,2-3", "7", "0", "1 - 3", "3-3", " 2 ,4 ",
+    "", "1-x", "10-1", "-3", "1-10x2", "1-3,", "a", "1,,2",
+]
 
 
 def test_frames_follow_the_managers_syntax() -> None:
@@ -20,6 +33,33 @@ def test_frames_follow_the_managers_syntax() -> None:
     for bad, reason in [("", "empty"), ("1-x", "not a frame"), ("10-1", "backwards"), ("-3", "not a frame"), ("1-10x2", "not a frame")]:
         with pytest.raises(FrameRangeError, match=reason):
             parse_frames(bad)
+
+
+def _manager_frames(farm: Farm, frames: str) -> Optional[list[int]]:
+    """The frames the real Manager makes tasks for (one frame per task), None if it refuses."""
+    body = {
+        "name": unique("frames"), "type": "simple-blender-render", "priority": 50, "submitter_platform": "linux",
+        "type_etag": etags_of(farm)["simple-blender-render"], "initial_status": "paused",
+        "settings": {**settings_for(farm, "simple-blender-render"), "frames": frames, "chunk_size": 1, "fps": 0},
+    }
+    try:
+        job = farm.post_json("/api/v3/jobs", body)
+    except urllib.error.HTTPError as ex:
+        assert ex.code == 400 and json.loads(ex.read())["message"].startswith("GoError: invalid range"), frames
+        return None
+    tasks = farm.get_json(f"/api/v3/jobs/{job['id']}/tasks")["tasks"]
+    request = urllib.request.Request(f"{farm.url}/api/v3/jobs/{job['id']}", method="DELETE")
+    urllib.request.urlopen(request, timeout=10).close()
+    return sorted(int(task["name"].removeprefix("render-")) for task in tasks)
+
+
+@pytest.mark.parametrize("frames", FRAME_CASES)
+def test_local_frame_check_agrees_with_the_real_manager(farm: Farm, frames: str) -> None:
+    try:
+        local: Optional[list[int]] = parse_frames(frames)
+    except FrameRangeError:
+        local = None
+    assert local == _manager_frames(farm, frames)
 
 
 def test_storage_placement_and_never_overwriting(tmp_path: Path) -> None:
@@ -33,20 +73,18 @@ def test_storage_placement_and_never_overwriting(tmp_path: Path) -> None:
     assert not storage.is_under(tmp_path / "SharedOther" / "a.blend", str(shared))
     assert not storage.is_under(inside, "")
 
-    outside = tmp_path / "home" / "shot: v2?.blend"
-    outside.parent.mkdir()
-    outside.write_bytes(b"artist data")
-    first = storage.copy_into_storage(outside, str(shared), "sq/010: take*1", "0123456789abcdef")
-    second = storage.copy_into_storage(outside, str(shared), "sq/010: take*1", "fedcba9876543210")
-    assert first != second and first.read_bytes() == second.read_bytes() == b"artist data"
-    assert first.parent.parent == shared / "flamenco-desk"
-    assert all(c not in first.parent.name for c in '/?*:;{}\\')
-    storage.remove_copy(first)
-    assert not first.parent.exists() and outside.exists() and second.exists()
-    storage.remove_copy(inside)  # not ours: left alone
+    first = storage.job_folder(str(shared), "sq/010: take*1", "0123456789abcdef")
+    second = storage.job_folder(str(shared), "sq/010: take*1", "fedcba9876543210")
+    assert first != second and first.parent == shared / "flamenco-desk"
+    assert all(c not in first.name for c in '/?*:;{}\\')
+    assert storage.shaman_checkout_path("sq/010: take*1", "0123456789abcdef") == f"flamenco-desk/{first.name}"
+    first.mkdir(parents=True)
+    storage.remove_job_folder(first)
+    assert not first.exists()
+    storage.remove_job_folder(inside.parent)  # not ours: left alone
     assert inside.exists()
     with pytest.raises(FileNotFoundError, match="not reachable"):
-        storage.copy_into_storage(outside, str(tmp_path / "missing"), "x", "0" * 16)
+        storage.job_folder(str(tmp_path / "missing"), "x", "0" * 16)
 
 
 def test_actions_are_offered_only_where_they_make_sense() -> None:
@@ -80,24 +118,7 @@ def test_output_folder_from_stored_settings_and_variables(tmp_path: Path) -> Non
     assert results.frame_files(tmp_path) == [tmp_path / "000001.png"]
 
 
-def test_eta_from_observed_task_durations() -> None:
-    now = [100.0]
-    mon = monitor.Monitor(clock=lambda: now[0])
-    job_id = "00000000-0000-4000-8000-0000000000aa"
-    mon.open(job_id)
-
-    def tasks(*statuses: str) -> list[models.TaskSummary]:
-        return [models.TaskSummary.from_json({
-            "id": f"00000000-0000-4000-8000-00000000000{i}", "name": f"t{i}", "status": s, "index_in_job": i + 1,
-            "priority": 50, "task_type": "blender", "updated": "2026-11-29T05:00:00Z", "steps_completed": 0,
-            "steps_total": 1, "worker": {"id": "", "name": "", "address": ""}}) for i, s in enumerate(statuses)]
-
-    for statuses, at in [(("active", "queued", "queued"), 100.0), (("completed", "active", "queued"), 110.0)]:
-        now[0] = at
-        t = tasks(*statuses)
-        mon.apply(monitor.PollResult(open_job_id=job_id, done=[("tasks", job_id)], tasks=t,
-                                     task_counts=Counter(x.status for x in t)))
-    assert mon.eta_seconds() == pytest.approx(10.0 * 2)  # two tasks left, one at a time, 10 s each
+def test_job_age_is_short() -> None:
     assert monitor.age(datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc), datetime(2026, 11, 29, 7, 1, tzinfo=timezone.utc)) == "2h"
 
 

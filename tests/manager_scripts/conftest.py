@@ -1,6 +1,7 @@
 """Fixtures for the example job types in manager_scripts/ (run through tools/jobtype_shim.js).
 
-No Blender and no Manager needed; only Node.js (`node`). The tests skip when it is missing.
+test_examples.py needs no Blender and no Manager, only Node.js (`node`; skipped when it is
+missing); test_on_manager.py holds the scripts and the shim against the real Manager.
 """
 
 from __future__ import annotations
@@ -27,11 +28,6 @@ NODE = shutil.which("node")
 NODE_MISSING_REASON = (
     "Node.js (`node`) is not on PATH: the job-type scripts are run by tools/jobtype_shim.js under Node"
 )
-
-
-def openapi_spec_path() -> Path:
-    default = REPO_ROOT.parent / "shared" / "flamenco" / "flamenco-openapi.yaml"
-    return Path(os.environ.get("FLAMENCO_OPENAPI", str(default)))
 
 
 @dataclass

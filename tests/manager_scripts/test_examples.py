@@ -23,11 +23,13 @@ import types
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import local_farm
 import pytest
-import yaml
+
+from support import openapi_contract
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-JOB_TYPES_DIR = REPO_ROOT / "job_types"
+JOB_TYPES_DIR = REPO_ROOT / "manager_scripts"
 CYCLES = JOB_TYPES_DIR / "talkingheads_cycles_device.js"
 LAYOUT = JOB_TYPES_DIR / "talkingheads_studio_layout.js"
 EXAMPLES = [CYCLES, LAYOUT]
@@ -41,21 +43,14 @@ CREATED = "2026-01-02T03:04:05Z"  # The shim runs with TZ=UTC.
 CREATED_STAMP = "2026-01-02_030405"
 
 
-def _spec_path() -> Path:
-    import os
-
-    default = REPO_ROOT.parent / "shared" / "flamenco" / "flamenco-openapi.yaml"
-    return Path(os.environ.get("FLAMENCO_OPENAPI", str(default)))
-
-
 @pytest.fixture(scope="module")
-def spec() -> dict[str, Any]:
-    path = _spec_path()
-    if not path.exists():
-        pytest.fail(f"Flamenco OpenAPI spec not found at {path} (set $FLAMENCO_OPENAPI)")
-    with path.open(encoding="utf-8") as stream:
-        loaded: dict[str, Any] = yaml.safe_load(stream)
-    return loaded
+def spec(release: str) -> dict[str, Any]:
+    """The API document the real Manager of the release under test serves (recorded beside
+    its binaries by tools/install_flamenco.sh)."""
+    try:
+        return openapi_contract.document(release)
+    except local_farm.FlamencoMissing as ex:
+        pytest.fail(str(ex), pytrace=False)
 
 
 def _schema_validator(spec: dict[str, Any], name: str) -> Any:

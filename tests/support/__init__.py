@@ -1,4 +1,5 @@
-"""Test doubles for the Flamenco Manager API (no Blender needed)."""
+"""Test support: the real farm's fixtures and jobs, the fault proxy in front of the real Manager,
+OpenAPI contract checks, and small helpers (no Blender needed)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ tests/conftest.py.
 - ``proxy``: a FaultProxy in front of ``farm`` for one test; its traffic must match the
   served API document.
 - ``job_type_script``: drop a job-type script into the Manager's scripts/ for one test
-  (the Manager reloads scripts on every request since 3.7).
+  (the Manager reloads scripts on every request since 3.7; an older one is restarted).
 When a test that used a farm fails, the tails of the Manager's and Worker's logs are attached
 to its report.
 """
@@ -45,15 +45,23 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"Flamenco release under test: {config.getoption('--flamenco-release')}"
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    # Just above pytest's summary line: which real Flamenco these results are about.
+    farms = config.stash.get(_FARMS_KEY, [])
+    if farms:
+        terminalreporter.write_line(f"Real Flamenco Manager and Worker under test: {_release(config)}")
+
+
 def _release(config: pytest.Config) -> str:
     return str(config.getoption("--flamenco-release"))
 
 
-def _start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str,
+def _start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, folder: str,
            **kwargs: object) -> Iterator[Farm]:
     release = _release(request.config)
     try:
-        farm = Farm(tmp_path_factory.mktemp(name), release, **kwargs)  # type: ignore[arg-type]
+        farm = Farm(tmp_path_factory.mktemp(folder), release, **kwargs)  # type: ignore[arg-type]
     except local_farm.FlamencoMissing as ex:
         pytest.fail(str(ex), pytrace=False)  # the real Flamenco is required, never skipped
     request.config.stash.setdefault(_FARMS_KEY, []).append(farm)
@@ -86,21 +94,33 @@ def proxy(farm: Farm) -> Iterator[FaultProxy]:
     fault_proxy.assert_contract_clean()
 
 
+def reloads_scripts(release: str) -> bool:
+    """Managers since 3.7 re-read scripts/ on every job-type request and compile; older
+    ones read it once, at start-up."""
+    parts = [int(p) for p in release.split(".")[:2] if p.isdigit()]
+    return tuple(parts) >= (3, 7)
+
+
 @pytest.fixture
 def job_type_script(farm: Farm) -> Iterator[Callable[[str, str], Path]]:
     """`job_type_script(file_name, source)` writes a script the Manager serves as a job type
-    (name = file stem with `_` → `-`); removed after the test."""
+    (name = file stem with `_` → `-`); removed after the test. A Manager older than 3.7 is
+    restarted after each change (about a second), as its admin would have to."""
     written: list[Path] = []
 
     def write(file_name: str, source: str) -> Path:
         path = farm.manager_dir / "scripts" / file_name
         path.write_text(source, encoding="utf-8")
         written.append(path)
+        if not reloads_scripts(farm.release):
+            farm.restart_manager()
         return path
 
     yield write
     for path in written:
         path.unlink(missing_ok=True)
+    if written and not reloads_scripts(farm.release):
+        farm.restart_manager()
 
 
 @pytest.hookimpl(hookwrapper=True)

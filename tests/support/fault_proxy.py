@@ -51,7 +51,7 @@ class FaultProxy(FaultInjection):
         self._upstream_host = parts.hostname or "127.0.0.1"
         self._upstream_port = parts.port or 80
         self._upstream_timeout = upstream_timeout
-        self.release = release
+        self.flamenco_release = release  # not `release`: that is the method freeing held requests
         self.requests_log: list[LoggedRequest] = []
         self.contract_violations: list[str] = []
         self.intentional_violations: list[str] = []
@@ -159,7 +159,9 @@ class FaultProxy(FaultInjection):
             raise _Dropped() from exc
         finally:
             conn.close()
-        passed = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP | {"content-type"}}
+        # The proxy's HTTP server writes its own Date and Server: not twice.
+        own = _HOP_BY_HOP | {"content-type", "date", "server"}
+        passed = {k: v for k, v in response.getheaders() if k.lower() not in own}
         return Reply(response.status, data, response.getheader("Content-Type"), passed)
 
     def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Reply:
@@ -192,7 +194,7 @@ class FaultProxy(FaultInjection):
                 drop = True
         canned = next((f.reply for f in faults if f.kind == "respond"), None)
 
-        for problem in openapi_contract.request_problems(method, url, headers, body, release=self.release):
+        for problem in openapi_contract.request_problems(method, url, headers, body, release=self.flamenco_release):
             self.contract_violations.append(f"request {method} {path}: {problem}")
 
         if canned is not None:
@@ -207,7 +209,7 @@ class FaultProxy(FaultInjection):
         if reply.content_type:
             headers_out["Content-Type"] = reply.content_type
         for problem in openapi_contract.response_problems(
-            method, url, reply.status, headers_out, reply.body, release=self.release
+            method, url, reply.status, headers_out, reply.body, release=self.flamenco_release
         ):
             sink.append(f"response {reply.status} to {method} {path}: {problem}")
         return reply

@@ -71,7 +71,7 @@ def document(release: str = local_farm.DEFAULT_RELEASE) -> dict[str, Any]:
     return _load(str(spec_path(release)))[1]
 
 
-# openapi-core keeps per-call state in shared unmarshallers; the stub calls in
+# openapi-core keeps per-call state in shared unmarshallers; the fault proxy calls in
 # from many handler threads.
 _LOCK = threading.Lock()
 
@@ -139,6 +139,12 @@ def _task_summary_requires_jobs(method: str, path: str, status: int, body: Any, 
     return path.endswith("/tasks") and where == "/" and msg == "'jobs' is a required property"
 
 
+def _unassigned_worker_empty_id(method: str, path: str, status: int, body: Any, where: str, msg: str) -> bool:
+    # A task that was never assigned has worker {"id": "", "name": "", "address": ""};
+    # the spec's `format: uuid` does not allow the empty id (3.8; 3.6 sends no worker).
+    return where.endswith("/worker/id") and msg == "'' is not a 'uuid'"
+
+
 def _validator_error_shape(method: str, path: str, status: int, body: Any, where: str, msg: str) -> bool:
     # The request validator (400) and Echo's router (404/405) answer
     # {"message"} without "code"; handler errors always carry "code".
@@ -154,6 +160,7 @@ def _validator_error_shape(method: str, path: str, status: int, body: Any, where
 KNOWN_DEVIATIONS: tuple[Rule, ...] = (
     _variables_without_name,
     _task_summary_requires_jobs,
+    _unassigned_worker_empty_id,
     _validator_error_shape,
 )
 

@@ -14,16 +14,23 @@ class FakeLayout:
         self.log: list[tuple[str, Any]] = log if log is not None else []
         self.enabled = True
         self.alert = False
+        self.use_property_split = False
+        self.use_property_decorate = True
+        self.scale_y = 1.0
+        self.alignment = "EXPAND"
 
     def _child(self, *_a: Any, **_k: Any) -> "FakeLayout":
         child = FakeLayout(self.log)
         child.enabled = self.enabled
+        child.alert = self.alert
+        child.use_property_split = self.use_property_split
         return child
 
     row = column = box = split = column_flow = grid_flow = _child
 
     def prop(self, data: Any, attr: str, **kwargs: Any) -> None:
         self.log.append(("prop", (attr, self.enabled, kwargs.get("icon"))))
+        self.log.append(("prop_detail", (attr, {"alert": self.alert, "split": self.use_property_split, **kwargs})))
 
     def label(self, text: str = "", **kwargs: Any) -> None:
         self.log.append(("label", text))
@@ -31,6 +38,7 @@ class FakeLayout:
     def operator(self, idname: str, **kwargs: Any) -> Any:
         record: dict[str, Any] = {}
         self.log.append(("operator", (idname, record)))
+        self.log.append(("operator_text", (idname, kwargs.get("text"), self.use_property_split)))
 
         class _Props:
             def __setattr__(self, key: str, value: Any) -> None:
@@ -54,11 +62,32 @@ class FakeLayout:
     def props(self) -> list[str]:
         return [entry[1][0] for entry in self.log if entry[0] == "prop"]
 
+    def prop_details(self, attr: str) -> dict[str, Any]:
+        """How `attr` was drawn: alert, property split, and the keyword arguments given."""
+        return next(entry[1][1] for entry in self.log if entry[0] == "prop_detail" and entry[1][0] == attr)
+
     def prop_enabled(self, attr: str) -> bool:
         return next(entry[1][1] for entry in self.log if entry[0] == "prop" and entry[1][0] == attr)
 
     def labels(self) -> list[str]:
         return [entry[1] for entry in self.log if entry[0] == "label"]
+
+    def drawn_texts(self) -> list[tuple[str, str, bool]]:
+        """(kind, text, in a property split) of every label, button text and property label
+        given explicitly: what has to fit the region."""
+        found: list[tuple[str, str, bool]] = []
+        for kind, value in self.log:
+            if kind == "label":
+                found.append(("label", value, False))
+            elif kind == "operator_text" and value[1]:
+                found.append(("button", value[1], value[2]))
+            elif kind == "prop_detail" and value[1].get("text"):
+                found.append(("prop", value[1]["text"], bool(value[1].get("split"))))
+        return found
+
+    def text(self) -> str:
+        """Every label joined with spaces: wrapped messages read as one again."""
+        return " ".join(" ".join(self.labels()).split())
 
     def operators(self) -> list[tuple[str, dict[str, Any]]]:
         return [entry[1] for entry in self.log if entry[0] == "operator"]

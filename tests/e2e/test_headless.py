@@ -20,7 +20,8 @@ from typing import Any
 import bpy
 import pytest
 
-from blender_helpers import MODULE, save_shot, select_job_type
+from support.blender_helpers import MODULE, farm_jobs, save_shot, select_job_type
+from local_farm import Farm
 
 EXPR = "import bpy; bpy.ops.flamenco_desk.submit_job()"
 
@@ -31,7 +32,7 @@ def run_python(user_dir: Path, code: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def blender_user(tmp_path: Path, extension_zip: Path, stub: Any) -> Path:
+def blender_user(tmp_path: Path, extension_zip: Path) -> Path:
     """A Blender user folder with Flamenco Desk installed from its zip."""
     user = tmp_path / "blender-user"
     user.mkdir()
@@ -55,25 +56,28 @@ def blender_b(user: Path, blend: Path, manager_url: str) -> subprocess.Completed
     """))
 
 
-def test_headless_submit_prints_the_job_id(connected: ModuleType, stub: Any, blender_user: Path, tmp_path: Path) -> None:
+def test_headless_submit_prints_the_job_id(connected: ModuleType, farm: Farm, blender_user: Path,
+                                           tmp_path: Path) -> None:
     shot = save_shot(tmp_path / "artist" / "shot.blend")
     select_job_type(connected, "echo-sleep-test").message = "from a script"
+    bpy.context.scene.flamenco_desk.submit_paused = True
     bpy.ops.wm.save_mainfile()
 
-    proc = blender_b(blender_user, shot, stub.url)
+    proc = blender_b(blender_user, shot, farm.url)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    (job,) = stub.jobs.values()
-    assert f"FLAMENCO_DESK_JOB_ID={job.id}" in proc.stdout
-    assert job.settings["message"] == "from a script"
+    (job,) = farm_jobs(farm, blendfile=str(shot))
+    assert f"FLAMENCO_DESK_JOB_ID={job['id']}" in proc.stdout
+    assert job["settings"]["message"] == "from a script"
     assert "Submitting" in proc.stdout  # progress lines while it works
 
 
-def test_headless_failure_is_clear_and_exits_non_zero(connected: ModuleType, stub: Any, blender_user: Path, tmp_path: Path) -> None:
+def test_headless_failure_is_clear_and_exits_non_zero(connected: ModuleType, farm: Farm, blender_user: Path,
+                                                      tmp_path: Path) -> None:
     shot = save_shot(tmp_path / "artist" / "shot.blend")
     select_job_type(connected, "echo-sleep-test")  # required "message" left empty
     bpy.ops.wm.save_mainfile()
 
-    proc = blender_b(blender_user, shot, stub.url)
+    proc = blender_b(blender_user, shot, farm.url)
     assert proc.returncode != 0
     assert 'Setting "Message" is required' in proc.stderr
-    assert stub.jobs == {}
+    assert farm_jobs(farm, blendfile=str(shot)) == []

@@ -1,5 +1,7 @@
-"""Fixtures for tests in real Blender: the extension is built with Blender's own tool,
-installed from its zip the way users install it, and enabled."""
+"""Fixtures for tests in real Blender (a plugin loaded by tests/conftest.py): the extension
+is built with Blender's own tool, installed from its zip the way users install it, and
+enabled; it talks to the real Manager (farm_fixtures.py), through the fault proxy where a
+test needs a fault."""
 
 from __future__ import annotations
 
@@ -12,13 +14,13 @@ import pytest
 
 import bpy  # after tests/conftest.py pointed Blender's user folders at a temp dir
 
-from blender_helpers import MODULE, ROOT, refresh, tick_until
+from .blender_helpers import MODULE, ROOT, cancel_unfinished, refresh, tick_until
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_extension  # noqa: E402
-from support.stub_manager import StubManager, stub_manager_fixture  # noqa: E402
+from local_farm import Farm  # noqa: E402
 
-stub = pytest.fixture(stub_manager_fixture)
+from .fault_proxy import FaultProxy  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -54,10 +56,13 @@ def clean_desk(desk: ModuleType) -> Iterator[ModuleType]:
 
 
 @pytest.fixture
-def connected(clean_desk: ModuleType, stub: StubManager, prefs: object) -> ModuleType:
-    """The add-on pointed at a fresh stub Manager, with its info fetched."""
-    prefs.manager_url = stub.url  # type: ignore[attr-defined]
+def connected(clean_desk: ModuleType, proxy: FaultProxy, farm: Farm, prefs: object) -> Iterator[ModuleType]:
+    """The add-on pointed at the real Manager (through this test's fault proxy), with its
+    info fetched. Jobs the test leaves unfinished are canceled afterwards, so the shared
+    Worker does not spend later tests on them."""
+    prefs.manager_url = proxy.url  # type: ignore[attr-defined]
     prefs.connect_timeout = 1.0  # type: ignore[attr-defined]
-    prefs.read_timeout = 3.0  # type: ignore[attr-defined]
+    prefs.read_timeout = 5.0  # type: ignore[attr-defined]
     refresh(clean_desk)
-    return clean_desk
+    yield clean_desk
+    cancel_unfinished(farm)

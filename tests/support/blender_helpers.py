@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -11,9 +12,9 @@ from typing import Any, Callable
 import bpy
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
-from support import jobtypes as sample_jobtypes  # noqa: E402,F401
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))
+from local_farm import Farm  # noqa: E402
 
 MODULE = "bl_ext.user_default.flamenco_desk"
 
@@ -52,3 +53,25 @@ def select_job_type(desk: ModuleType, name: str) -> Any:
     grp = desk.jobtypes.registry.group(bpy.context.scene)
     assert desk.jobtypes.registry.job_type().name == name
     return grp
+
+
+UNFINISHED = ("queued", "active", "paused", "pause-requested", "requeueing", "under-construction")
+
+
+def cancel_unfinished(farm: Farm) -> None:
+    """Cancel every job that could still run (test hygiene on the shared farm)."""
+    for job in farm.get_json("/api/v3/jobs")["jobs"]:
+        if job["status"] in UNFINISHED:
+            farm.post_json(f"/api/v3/jobs/{job['id']}/setstatus",
+                           {"status": "cancel-requested", "reason": "test finished"})
+
+
+def farm_jobs(farm: Farm, **metadata: str) -> list[dict[str, Any]]:
+    """Jobs on the real Manager whose metadata has these values."""
+    return [job for job in farm.get_json("/api/v3/jobs")["jobs"]
+            if all(job.get("metadata", {}).get(k) == v for k, v in metadata.items())]
+
+
+def unique_name(prefix: str = "test") -> str:
+    """A job name no other test uses (the farm is shared by the session)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,1 @@
+"""A real Blender window for GUI tests and screenshots (see README.md here)."""
