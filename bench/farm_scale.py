@@ -178,14 +178,16 @@ class Flipper(threading.Thread):
         self.missed = 0
 
     def run(self) -> None:
-        while not self.stop.wait(FLIP_PERIOD / 2):  # the first change half a period in
+        if self.stop.wait(FLIP_PERIOD / 2):  # the first change half a period in
+            return
+        while True:
             new = "queued" if self.status == "paused" else "paused"
             self.seen.clear()
             self.expect = (new, time.perf_counter())
             self.farm.post_json(f"/api/v3/jobs/{self.job_id}/setstatus", {"status": new, "reason": "benchmark"})
             self.status = new
-            if self.stop.wait(FLIP_PERIOD / 2):
-                break
+            if self.stop.wait(FLIP_PERIOD):
+                return  # the window ended: this last change is neither counted nor missed
             if not self.seen.is_set():
                 self.missed += 1
                 self.expect = None
