@@ -127,6 +127,7 @@ class Monitor:
         self.last_requests = 0
         self.last_event_at: Optional[float] = None
         self._checked: dict[str, float] = {}  # job id → when it was last read
+        self._job_event_at: dict[str, float] = {}  # job id → when its last event was applied
         self._recheck: dict[str, float] = {}  # job id → re-read it from this time on
         self._gone: set[str] = set()
         self._list_at = 0.0
@@ -258,7 +259,7 @@ class Monitor:
         release: list[object] = []
         if requests:  # a plan without requests is not run: what it holds would be freed here
             release, self._release = self._release, []
-        return PollPlan(requests, self.open_job_id, self.last_rendered, thumbnail_dir, release)
+        return PollPlan(requests, self.open_job_id, self.last_rendered, thumbnail_dir, release, self.clock())
 
     @property
     def _details(self) -> tuple[str, ...]:
@@ -302,7 +303,13 @@ class Monitor:
             self._release.append(self.index.replace(result.rows))
             self._list_at = now + LIST_INTERVAL
         elif kind == "job":
-            self._recheck.pop(ident, None)
+            if self._job_event_at.get(ident, float("-inf")) > result.planned_at:
+                # An event came after this read left: the read may be older (Managers before
+                # 3.8 send a job's previous `updated` with its status change). Read again.
+                self._recheck[ident] = min(self._recheck.get(ident, now), now)
+                return
+            if self._recheck.get(ident, float("inf")) <= result.planned_at:
+                self._recheck.pop(ident)
             self._checked[ident] = now
             if ident in result.gone:
                 self._job_gone(ident)
@@ -310,9 +317,11 @@ class Monitor:
                 job = result.jobs[ident]
                 self._store_job(job, now)
                 self.index.put(job)
-                if ident == opened and not self.has_steps and not self.live and job.status in ACTIVE_STATES:
+                if (ident == opened and not self.has_steps and not self.live and job.status in ACTIVE_STATES
+                        and not self.pending_details):
                     # Managers before 3.8 change `updated` only with the status: a running job
-                    # looks unchanged while its tasks complete, so read them on every job read.
+                    # looks unchanged while its tasks complete, so read them after every job read
+                    # (once the previous round of details is done: the thumbnail comes last).
                     self._tasks_stale = self._last_rendered_stale = True
         elif ident != opened and kind in ("tasks", "last_rendered", "thumbnail"):
             return  # the artist opened another job while this poll was out
@@ -324,11 +333,11 @@ class Monitor:
             self._tasks_stale = False
             self._observe_progress(now)
         elif kind == "last_rendered":
-            before = self.last_rendered
             self.last_rendered = result.last_rendered
             self._last_rendered_stale = False
-            if result.last_rendered is not None and (result.last_rendered != before or self.thumbnail is None):
-                self._thumbnail_stale = True
+            # Read because the job changed: the images are overwritten in place under the
+            # same base, so the same answer may still be a new frame.
+            self._thumbnail_stale = result.last_rendered is not None
         elif kind == "thumbnail":
             self._thumbnail_stale = False
             if result.thumbnail is not None:
@@ -428,6 +437,8 @@ class Monitor:
         self.index.apply(update)
         job = self.jobs.get(update.id)
         watched = update.id == self.open_job_id or update.id in self.watched_ids
+        if watched:
+            self._job_event_at[update.id] = now
         if job is None:
             if watched:
                 self._recheck[update.id] = now  # not read yet: read it whole

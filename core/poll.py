@@ -28,11 +28,13 @@ class PollPlan:
     thumbnail_dir: Optional[Path] = None
     # Objects to be freed on the background thread (an old 20,000-row job list).
     release: list[object] = field(default_factory=list, compare=False)
+    planned_at: float = 0.0  # the monitor's clock when planned (events applied later are newer)
 
 
 @dataclass
 class PollResult:
     open_job_id: Optional[str] = None  # the open job when the poll was planned
+    planned_at: float = float("-inf")
     requests: int = 0
     done: list[Request] = field(default_factory=list)
     rows: Optional[dict[str, JobRow]] = None
@@ -53,7 +55,7 @@ class PollResult:
 def poll(client: ManagerClient, plan: PollPlan) -> PollResult:
     """One poll (background thread). Never raises a FlamencoError: it is in `error`."""
     plan.release.clear()  # freed here, not on the main thread
-    result = PollResult(open_job_id=plan.open_job_id)
+    result = PollResult(open_job_id=plan.open_job_id, planned_at=plan.planned_at)
     for request in plan.requests[:MAX_REQUESTS]:
         kind, ident = request
         result.requests += 1

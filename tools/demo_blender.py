@@ -95,7 +95,7 @@ def demo(args: argparse.Namespace, farm: "object", build_extension: "object") ->
     while time.monotonic() < deadline:
         desk.runtime.timer.tick()
         job = monitor.open_job
-        if job is not None and job.status in ("completed", "failed", "canceled") and not monitor._details:
+        if job is not None and job.status in ("completed", "failed", "canceled") and not monitor.pending_details:
             break
         time.sleep(0.1)
     else:

@@ -117,3 +117,21 @@ def test_polls_ask_for_at_most_two_things_and_the_list_only_when_viewed() -> Non
     assert mon.plan(None).requests[0] == ("list", "")
     assert "not available" in mon.status_line()
 
+
+
+def test_a_read_that_left_before_an_event_does_not_undo_it() -> None:
+    """Managers before 3.8 send a job's previous `updated` with its status change, so a REST
+    read of the old state can carry the same time as the event that replaced it."""
+    now = [100.0]
+    mon = monitor.Monitor(clock=lambda: now[0])
+    mon.set_stream(StreamStatus(StreamState.LIVE, connects=1))
+    mon.open(JOB)
+    mon.apply(monitor.PollResult(open_job_id=JOB, done=[("job", JOB)], jobs={JOB: job("queued")}, planned_at=now[0]))
+    plan = mon.plan(None)  # a read goes out ...
+    now[0] += 0.1
+    mon.apply_event(job_update(status="active", seconds=0, previous_status="queued"))  # ... an event overtakes it
+    now[0] += 0.1
+    mon.apply(monitor.PollResult(open_job_id=JOB, done=[("job", JOB)], jobs={JOB: job("queued")},
+                                 planned_at=plan.planned_at))
+    assert mon.open_job is not None and mon.open_job.status == "active"
+    assert ("job", JOB) in mon.plan(None).requests, "read again"

@@ -1,20 +1,72 @@
 """The installed add-on in real Blender (bpy) kept current by the real Manager's event
 stream, falling back to polling and back, across a Manager restart; its timer callback is
-called directly (timers do not tick in the bpy module)."""
+called directly (timers do not tick in the bpy module). The add-on talks to the Manager
+through a loopback TCP relay (tests/support/tcp_relay.py), which passes websockets and can
+drop them or refuse them; the other end-to-end tests use the fault proxy, which cannot pass
+websockets, so they exercise the polling fallback."""
 
 from __future__ import annotations
 
-import socket
+import json
 import time
+import urllib.request
+from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import bpy
 import pytest
-from fake_layout import FakeLayout
-from live_helpers import MODULE, post, submit_echo, tick_until
 
 from local_farm import Farm
+from support.blender_helpers import refresh
+from support.fake_layout import FakeLayout
 from support.tcp_relay import TcpRelay
+
+
+def tick_until(desk: ModuleType, condition: Any, timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        desk.runtime.timer.tick()
+        if time.monotonic() > deadline:
+            mon = desk.watching.monitor
+            raise AssertionError(f"not reached in {timeout:g} s: {what}; status {mon.status_line()!r}, error {mon.error!r}")
+        time.sleep(0.01)
+
+
+def post(url: str, path: str, body: Any) -> Any:
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        data = response.read()
+    return json.loads(data) if data else None
+
+
+def submit_echo(url: str, etag: str, name: str, sleep: int = 1, repeats: int = 1) -> str:
+    """An echo-sleep-test job, submitted paused over REST (the session's Worker runs it when resumed)."""
+    body = {
+        "name": name, "type": "echo-sleep-test", "priority": 50, "submitter_platform": "linux", "type_etag": etag,
+        "settings": {"message": name, "sleep_duration_seconds": sleep, "sleep_repeats": repeats}, "metadata": {},
+        "initial_status": "paused",
+    }
+    return str(post(url, "/api/v3/jobs", body)["id"])
+
+
+@pytest.fixture
+def relay(farm: Farm) -> Iterator[TcpRelay]:
+    with TcpRelay(farm.url) as tcp_relay:
+        yield tcp_relay
+
+
+@pytest.fixture
+def desk(clean_desk: ModuleType, prefs: Any, relay: TcpRelay) -> Iterator[ModuleType]:
+    """The add-on pointed at the real Manager through the relay, with a quick reconnect backoff."""
+    clean_desk.watching.stream_options.update(retry_min=0.2, retry_max=1.0)
+    prefs.manager_url, prefs.connect_timeout, prefs.read_timeout = relay.url, 2.0, 5.0
+    refresh(clean_desk)
+    yield clean_desk
+    clean_desk.watching.monitor.open(None)
+    clean_desk.watching.stop_live()
+    clean_desk.watching.stream_options.clear()
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +114,7 @@ def test_a_job_followed_over_the_stream(desk: ModuleType, farm: Farm, etag: str)
     layout = FakeLayout()
     desk.panels.jobs_ui.draw_open_job(layout, bpy.context)
     assert any(f == 1.0 for f, _ in layout.progresses())
-    assert any(f"completed: {len(mon.tasks)}" in label for label in layout.labels())
+    assert f"Tasks: {len(mon.tasks)} completed" in layout.text()
     farm_layout = FakeLayout()
     desk.panels.farm_ui.draw_farm(farm_layout, bpy.context)
     tick_until(desk, lambda: any(w.name == farm.worker_name for w in mon.farm.workers.values()), timeout=10)
@@ -105,24 +157,21 @@ def test_unregister_never_waits_for_the_stream(desk: ModuleType, farm: Farm, eta
     job_id = submit_echo(farm.url, etag, "blender unregister")
     open_live(desk, job_id)
     stream = desk.watching._live.stream
-    # A second stream stuck in its handshake with a server that never answers.
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(1)
-    stuck = desk.api.event_stream.EventStream(f"http://127.0.0.1:{silent.getsockname()[1]}",
-                                               on_event=lambda e: None, on_status=lambda s: None, read_timeout=30)
-    stuck.start()
+    # The Manager hangs: the stream's next handshake gets no answer (read timeout 5 s).
+    relay.hold_websockets = True
+    attempts = relay.websocket_attempts
+    relay.drop_connections()
+    tick_until(desk, lambda: relay.websocket_attempts > attempts, what="a handshake left hanging")
     time.sleep(0.2)
     started = time.perf_counter()
-    bpy.ops.preferences.addon_disable(module=MODULE)
-    stuck.stop()
+    desk.unregister()  # what disabling the add-on (or quitting Blender) runs
     took = time.perf_counter() - started
     try:
-        assert took < 0.5, f"disabling took {took:.3f} s"
+        assert took < 0.5, f"unregister took {took:.3f} s"
         deadline = time.monotonic() + 3
-        while (stream.alive or stuck.alive) and time.monotonic() < deadline:
+        while stream.alive and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert not stream.alive and not stuck.alive, "the streams' threads end by themselves"
+        assert not stream.alive, "the stream's thread ends by itself, well before its read timeout"
     finally:
-        silent.close()
-        bpy.ops.preferences.addon_enable(module=MODULE)
+        relay.hold_websockets = False
+        desk.register()

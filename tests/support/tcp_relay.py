@@ -1,7 +1,8 @@
 """A loopback TCP relay in front of the real Manager, for the event stream's faults a real
 Manager cannot produce on demand: every connection dropped at once (a network blip), and
 websocket upgrades refused (a proxy that blocks websockets, i.e. a Manager without an event
-stream). It also counts the bytes both ways (benchmarks).
+stream), or left unanswered (a hung Manager). It also counts the bytes both ways
+(benchmarks).
 
 Only the first request of each connection is looked at (the websocket client opens a
 connection of its own for the upgrade); everything else is passed through untouched.
@@ -27,6 +28,7 @@ class TcpRelay:
         parts = urllib.parse.urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.block_websockets = False
+        self.hold_websockets = False  # upgrades get no answer at all (a hung Manager)
         self.bytes_up = 0  # client → Manager
         self.bytes_down = 0  # Manager → client
         self.websocket_attempts = 0
@@ -121,6 +123,8 @@ class TcpRelay:
                 refuse = self.block_websockets
                 if refuse:
                     self.websocket_refusals += 1
+            if self.hold_websockets:
+                return  # tracked: answered by nothing until drop_connections() or stop()
             if refuse:
                 self._count(True, len(head))
                 self._count(False, len(_REFUSAL))
