@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import watching
 from ..core import monitor as core_monitor
+from . import fit, jobs_ui
 
 WORKER_ICONS = {
     "awake": "PLAY",
@@ -28,9 +29,7 @@ def draw_farm(layout: Any, context: Any) -> None:
     watching.farm_panel_drawn()
     mon = watching.monitor
     farm = mon.farm
-    line = mon.status_line()
-    if line:
-        layout.label(text=line, icon="LINKED" if mon.live else "UNLINKED")
+    jobs_ui.draw_live_line(layout, context)
     layout.label(text=f"Farm: {farm.status or '…'}")
     workers = farm.sorted_workers()
     if not workers:
@@ -38,12 +37,12 @@ def draw_farm(layout: Any, context: Any) -> None:
     now = datetime.now(timezone.utc)
     col = layout.column(align=True)
     for worker in workers[:MAX_WORKER_ROWS]:
-        row = col.row(align=True)
-        row.label(text=worker.name, icon=WORKER_ICONS.get(worker.status, "QUESTION"))
-        seen = core_monitor.age(worker.last_seen, now) if worker.last_seen else "-"
+        # Two lines: the name, then what it does (narrow sidebar).
+        col.label(text=worker.name, icon=WORKER_ICONS.get(worker.status, "QUESTION"))
+        seen = f"seen {core_monitor.age(worker.last_seen, now)} ago" if worker.last_seen else "not seen yet"
         task = worker.task.name if worker.task is not None and worker.status == "awake" else ""
-        row.label(text=f"{worker.status}{' · ' + task if task else ''} · seen {seen}")
+        fit.wrapped(col, context, f"{worker.status}{'  ·  ' + task if task else ''}  ·  {seen}", "BLANK1")
     if len(workers) > MAX_WORKER_ROWS:
         layout.label(text=f"…and {len(workers) - MAX_WORKER_ROWS} more")
     if farm.tags:
-        layout.label(text="Tags: " + ", ".join(sorted(t.name for t in farm.tags.values())), icon="BOOKMARKS")
+        fit.wrapped(layout, context, "Tags: " + ", ".join(sorted(t.name for t in farm.tags.values())), "BOOKMARKS")

@@ -106,6 +106,7 @@ def draw_job_list(layout: Any, context: Any) -> None:
     row = layout.row(align=True)
     row.prop(ui, "status_filter", text="")
     row.prop(ui, "sort_by", text="")
+    draw_live_line(layout, context)
     if mon.error:
         fit.wrapped(layout, context, mon.error, "ERROR")
     jobs, total = listed(ui)
@@ -123,6 +124,14 @@ def draw_job_list(layout: Any, context: Any) -> None:
         col.separator(factor=0.5)
     if total > len(jobs):
         layout.label(text=f"…and {total - len(jobs)} more")
+
+
+def draw_live_line(layout: Any, context: Any) -> None:
+    """Whether what the panels show is pushed by the Manager or polled, and how often."""
+    mon = watching.monitor
+    line = mon.status_line()
+    if line:
+        fit.wrapped(layout, context, line, "LINKED" if mon.live else "UNLINKED")
 
 
 def draw_actions(layout: Any, context: Any, job: Job) -> None:

@@ -121,7 +121,10 @@ def test_a_job_followed_over_the_stream(desk: ModuleType, farm: Farm, etag: str)
     farm_layout = FakeLayout()
     desk.panels.farm_ui.draw_farm(farm_layout, bpy.context)
     assert any(farm.worker_name in label for label in farm_layout.labels())
-    assert "Live updates from the Manager" in farm_layout.labels()
+    assert "Live updates from the Manager" in farm_layout.text()
+    jobs_layout = FakeLayout()
+    desk.panels.jobs_ui.draw_job_list(jobs_layout, bpy.context)
+    assert "Live updates from the Manager" in jobs_layout.text()
 
 
 def test_stream_absent_then_dropped_then_back(desk: ModuleType, farm: Farm, etag: str, relay: TcpRelay) -> None:
@@ -131,6 +134,9 @@ def test_stream_absent_then_dropped_then_back(desk: ModuleType, farm: Farm, etag
     mon = desk.watching.monitor
     tick_until(desk, lambda: mon.stream is not None and mon.stream.refused and mon.open_job is not None, timeout=15)
     assert "not available" in mon.status_line()
+    jobs_layout = FakeLayout()
+    desk.panels.jobs_ui.draw_job_list(jobs_layout, bpy.context)
+    assert "Polling every" in jobs_layout.text() and "not available" in jobs_layout.text()
     post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 21})
     tick_until(desk, lambda: mon.open_job.priority == 21, timeout=25, what="the change found by polling")
 
