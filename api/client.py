@@ -301,6 +301,24 @@ class ManagerClient:
             return 204, None
         return response.status_code, self._decode(response, f"GET {path}")
 
+    def _get_one(self, path: str, parse: Callable[[Any], T]) -> T:
+        """GET `path` and parse its JSON body as one object."""
+        _, data = self._get_json(path)
+        return self._parse(f"GET {path}", parse, data)
+
+    def _get_status(self, path: str) -> str:
+        """GET `path`, whose JSON body is {"status": "<text>"}."""
+        _, data = self._get_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            raise InvalidResponse("the field 'status' is missing", f"GET {path}")
+        return str(data["status"])
+
+    def _get_list(self, path: str, key: str, parse: Callable[[Any], T]) -> list[T]:
+        """GET `path` and parse each item of the list under `key` of its JSON body."""
+        _, data = self._get_json(path)
+        items = self._list(f"GET {path}", data, key)
+        return [self._parse(f"GET {path}", parse, item) for item in items]
+
     @staticmethod
     def _decode(response: requests.Response, endpoint: str) -> Any:
         try:
@@ -350,58 +368,44 @@ class ManagerClient:
         """GET /api/v3/configuration/shared-storage/{audience}/{platform}."""
         plat = platform or _platform.system().lower()
         path = f"{API}/configuration/shared-storage/{_quote(audience)}/{_quote(plat)}"
-        _, data = self._get_json(path)
-        return self._parse(f"GET {path}", SharedStorage.from_json, data)
+        return self._get_one(path, SharedStorage.from_json)
 
     def variables(self, audience: str = "users", platform: str | None = None) -> dict[str, ManagerVariable]:
         """GET /api/v3/configuration/variables/{audience}/{platform}: name → variable."""
         plat = platform or _platform.system().lower()
         path = f"{API}/configuration/variables/{_quote(audience)}/{_quote(plat)}"
-        _, data = self._get_json(path)
-        return self._parse(f"GET {path}", ManagerVariable.mapping_from_json, data)
+        return self._get_one(path, ManagerVariable.mapping_from_json)
 
     def farm_status(self) -> str:
         """GET /api/v3/status: a FarmStatus value ("idle", "active", …)."""
-        path = f"{API}/status"
-        _, data = self._get_json(path)
-        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-            raise InvalidResponse("the field 'status' is missing", f"GET {path}")
-        return str(data["status"])
+        return self._get_status(f"{API}/status")
 
     # -- job types and tags ---------------------------------------------------
 
     def job_types(self) -> list[JobType]:
         """GET /api/v3/jobs/types (expensive on the Manager: cache the result)."""
         path = f"{API}/jobs/types"
-        _, data = self._get_json(path)
-        items = self._list(f"GET {path}", data, "job_types")
-        return [self._parse(f"GET {path}", JobType.from_json, item) for item in items]
+        return self._get_list(path, "job_types", JobType.from_json)
 
     def job_type(self, name: str) -> JobType:
         """GET /api/v3/jobs/type/{name}; NotFound for unknown types."""
         path = f"{API}/jobs/type/{_quote(name)}"
-        _, data = self._get_json(path)
-        return self._parse(f"GET {path}", JobType.from_json, data)
+        return self._get_one(path, JobType.from_json)
 
     def workers(self) -> list[WorkerSummary]:
         """GET /api/v3/worker-mgt/workers: every Worker, without its current task."""
         path = f"{API}/worker-mgt/workers"
-        _, data = self._get_json(path)
-        items = self._list(f"GET {path}", data, "workers")
-        return [self._parse(f"GET {path}", WorkerSummary.from_json, item) for item in items]
+        return self._get_list(path, "workers", WorkerSummary.from_json)
 
     def worker(self, worker_id: str) -> Worker:
         """GET /api/v3/worker-mgt/workers/{worker_id}: with its current (or last) task."""
         path = f"{API}/worker-mgt/workers/{_check_uuid(worker_id, 'worker')}"
-        _, data = self._get_json(path)
-        return self._parse(f"GET {path}", Worker.from_json, data)
+        return self._get_one(path, Worker.from_json)
 
     def worker_tags(self) -> list[WorkerTag]:
         """GET /api/v3/worker-mgt/tags."""
         path = f"{API}/worker-mgt/tags"
-        _, data = self._get_json(path)
-        items = self._list(f"GET {path}", data, "tags")
-        return [self._parse(f"GET {path}", WorkerTag.from_json, item) for item in items]
+        return self._get_list(path, "tags", WorkerTag.from_json)
 
     # -- submission -----------------------------------------------------------
 
@@ -422,9 +426,7 @@ class ManagerClient:
         """GET /api/v3/jobs (Manager ≥ 3.6): every job, heavy on big farms."""
         self.features().require("jobs_list")
         path = f"{API}/jobs"
-        _, data = self._get_json(path)
-        items = self._list(f"GET {path}", data, "jobs")
-        return [self._parse(f"GET {path}", Job.from_json, item) for item in items]
+        return self._get_list(path, "jobs", Job.from_json)
 
     def job_rows(self, on_bytes: Callable[[int], None] | None = None) -> list[JobRow]:
         """GET /api/v3/jobs as compact rows, parsed while the body streams in, so that a
@@ -460,23 +462,19 @@ class ManagerClient:
     def job(self, job_id: str) -> Job:
         """GET /api/v3/jobs/{job_id}."""
         path = f"{API}/jobs/{_check_uuid(job_id, 'job')}"
-        _, data = self._get_json(path)
-        return self._parse(f"GET {path}", Job.from_json, data)
+        return self._get_one(path, Job.from_json)
 
     def job_tasks(self, job_id: str) -> list[TaskSummary]:
         """GET /api/v3/jobs/{job_id}/tasks, sorted by index_in_job (the Manager
         doesn't sort). An unknown job gives an empty list, not 404."""
         path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/tasks"
-        _, data = self._get_json(path)
-        items = self._list(f"GET {path}", data, "tasks")
-        tasks = [self._parse(f"GET {path}", TaskSummary.from_json, item) for item in items]
+        tasks = self._get_list(path, "tasks", TaskSummary.from_json)
         return sorted(tasks, key=lambda task: task.index_in_job)
 
     def task(self, task_id: str) -> Task:
         """GET /api/v3/tasks/{task_id}."""
         path = f"{API}/tasks/{_check_uuid(task_id, 'task')}"
-        _, data = self._get_json(path)
-        return self._parse(f"GET {path}", Task.from_json, data)
+        return self._get_one(path, Task.from_json)
 
     def task_logtail(self, task_id: str) -> str | None:
         """GET /api/v3/tasks/{task_id}/logtail: last ≤ 2 KiB, None without log."""
@@ -571,11 +569,7 @@ class ManagerClient:
 
     def shaman_file_status(self, sha: str, size: int) -> str:
         """GET /api/v3/shaman/files/{checksum}/{filesize} → "unknown", "uploading" or "stored"."""
-        path = _shaman_file_path(sha, size)
-        _, data = self._get_json(path)
-        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-            raise InvalidResponse("the field 'status' is missing", f"GET {path}")
-        return str(data["status"])
+        return self._get_status(_shaman_file_path(sha, size))
 
     def shaman_upload(
         self, sha: str, size: int, body: Readable, *, can_defer: bool = False, original_filename: str = ""
