@@ -4,9 +4,7 @@ the add-on's timer drains it. Used by the plain-Python tests against the real Ma
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -75,19 +73,3 @@ class Watcher:
         self.bridge.shutdown()
         self.client.close()
 
-
-def submit(url: str, etag: str, name: str = "live", sleep: int = 1, repeats: int = 1, paused: bool = True) -> str:
-    body = {
-        "name": name, "type": "echo-sleep-test", "priority": 50, "submitter_platform": "linux", "type_etag": etag,
-        "settings": {"message": name, "sleep_duration_seconds": sleep, "sleep_repeats": repeats}, "metadata": {},
-        "initial_status": "paused" if paused else "queued",
-    }
-    return str(post(url, "/api/v3/jobs", body)["id"])
-
-
-def post(url: str, path: str, body: Any) -> Any:
-    request = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data = response.read()
-    return json.loads(data) if data else None

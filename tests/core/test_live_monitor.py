@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from live_harness import Watcher, post, submit
+from live_harness import Watcher
 
 from local_farm import Farm
+from support.farm_jobs import echo_job
 from support.tcp_relay import TcpRelay
 
 
@@ -19,12 +20,6 @@ from support.tcp_relay import TcpRelay
 def relay(farm: Farm) -> Iterator[TcpRelay]:
     with TcpRelay(farm.url) as tcp_relay:
         yield tcp_relay
-
-
-@pytest.fixture(scope="module")
-def etag(farm: Farm) -> str:
-    types = {jt["name"]: jt for jt in farm.get_json("/api/v3/jobs/types")["job_types"]}
-    return str(types["echo-sleep-test"]["etag"])
 
 
 @pytest.fixture
@@ -46,8 +41,8 @@ def settled(w: Watcher, job_id: str) -> bool:
                 and not mon.pending_details and not w.bridge.busy("poll"))
 
 
-def test_events_follow_a_running_job_with_few_requests(farm: Farm, etag: str, watcher: Callable[..., Watcher]) -> None:
-    job_id = submit(farm.url, etag, "followed", sleep=1, repeats=2)
+def test_events_follow_a_running_job_with_few_requests(farm: Farm, watcher: Callable[..., Watcher]) -> None:
+    job_id = echo_job(farm, "followed", sleep=1, repeats=2)
     w = watcher()
     w.monitor.open(job_id)
     w.run_until(lambda: settled(w, job_id), what="live, job and tasks read")
@@ -55,7 +50,7 @@ def test_events_follow_a_running_job_with_few_requests(farm: Farm, etag: str, wa
     assert w.monitor.status_line() == "Live updates from the Manager"
     reads_before = len(w.requests_of("job")) + len(w.requests_of("tasks"))
 
-    post(farm.url, f"/api/v3/jobs/{job_id}/setstatus", {"status": "queued", "reason": "test"})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setstatus", {"status": "queued", "reason": "test"})
     farm.kick_worker()
     seen: list[str] = []
 
@@ -78,9 +73,9 @@ def test_events_follow_a_running_job_with_few_requests(farm: Farm, etag: str, wa
     assert any(e.job.id == job_id and e.job.status == "completed" for e in w.monitor.events), "a notification"
 
 
-def test_stream_dropped_falls_back_to_polling_and_comes_back(farm: Farm, etag: str, relay: TcpRelay,
+def test_stream_dropped_falls_back_to_polling_and_comes_back(farm: Farm, relay: TcpRelay,
                                                             watcher: Callable[..., Watcher]) -> None:
-    job_id = submit(farm.url, etag, "dropped")
+    job_id = echo_job(farm, "dropped")
     w = watcher()
     w.monitor.open(job_id)
     w.run_until(lambda: settled(w, job_id))
@@ -92,7 +87,7 @@ def test_stream_dropped_falls_back_to_polling_and_comes_back(farm: Farm, etag: s
     w.run_until(lambda: w.monitor.status_line().startswith("Polling"), timeout=10)
     polls_before = len(w.requests_of("job"))
     # A change while the stream is away is found by polling.
-    post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 77})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 77})
     w.run_until(lambda: w.monitor.open_job is not None and w.monitor.open_job.priority == 77, timeout=25)
     assert not w.monitor.live and len(w.requests_of("job")) > polls_before
 
@@ -104,13 +99,13 @@ def test_stream_dropped_falls_back_to_polling_and_comes_back(farm: Farm, etag: s
     jobs_read = len(w.requests_of("job"))
     w.run_for(1.0)  # the resync after subscribing
     jobs_read = len(w.requests_of("job"))
-    post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 33})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 33})
     w.run_until(lambda: w.monitor.open_job is not None and w.monitor.open_job.priority == 33, timeout=5)
     assert len(w.requests_of("job")) == jobs_read
 
 
-def test_manager_restart(farm: Farm, etag: str, watcher: Callable[..., Watcher]) -> None:
-    job_id = submit(farm.url, etag, "restart")
+def test_manager_restart(farm: Farm, watcher: Callable[..., Watcher]) -> None:
+    job_id = echo_job(farm, "restart")
     w = watcher()
     w.monitor.open(job_id)
     w.run_until(lambda: settled(w, job_id))
@@ -118,20 +113,20 @@ def test_manager_restart(farm: Farm, etag: str, watcher: Callable[..., Watcher])
     farm.restart_manager()
     w.run_until(lambda: w.monitor.stream is not None and w.monitor.stream.connects > connects and w.monitor.live,
                 timeout=30, what="the stream reconnects after the restart")
-    post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 61})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 61})
     w.run_until(lambda: w.monitor.open_job is not None and w.monitor.open_job.priority == 61, timeout=5)
     w.run_until(lambda: w.monitor.error is None, timeout=10)
 
 
-def test_stream_absent_polls_then_switches_to_the_stream(farm: Farm, etag: str, relay: TcpRelay,
+def test_stream_absent_polls_then_switches_to_the_stream(farm: Farm, relay: TcpRelay,
                                                          watcher: Callable[..., Watcher]) -> None:
     relay.block_websockets = True
-    job_id = submit(farm.url, etag, "absent")
+    job_id = echo_job(farm, "absent")
     w = watcher()
     w.monitor.open(job_id)
     w.run_until(lambda: w.monitor.stream is not None and w.monitor.stream.refused and w.monitor.open_job is not None)
     assert "not available" in w.monitor.status_line(), w.monitor.status_line()
-    post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 12})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 12})
     w.run_until(lambda: w.monitor.open_job is not None and w.monitor.open_job.priority == 12, timeout=25)
     assert relay.websocket_refusals >= 1 and not w.monitor.live
     relay.block_websockets = False
@@ -139,21 +134,21 @@ def test_stream_absent_polls_then_switches_to_the_stream(farm: Farm, etag: str, 
     assert w.monitor.status_line() == "Live updates from the Manager"
 
 
-def test_all_jobs_list_is_read_once_then_kept_by_events(farm: Farm, etag: str, watcher: Callable[..., Watcher]) -> None:
+def test_all_jobs_list_is_read_once_then_kept_by_events(farm: Farm, watcher: Callable[..., Watcher]) -> None:
     w = watcher()
     w.monitor.want_list = True
     w.run_until(lambda: w.monitor.live and w.monitor.index.fresh and not w.bridge.busy("poll"))
     assert len(w.requests_of("list")) == 1
-    new = [submit(farm.url, etag, f"listed {n}") for n in range(3)]
+    new = [echo_job(farm, f"listed {n}") for n in range(3)]
     w.run_until(lambda: all(j in w.monitor.index.rows for j in new), timeout=10, what="new jobs arrive as events")
     jobs, total = w.monitor.index.query(None, "CREATED", 3)
     assert [j.id for j in jobs] == new[::-1] and total == len(farm.get_json("/api/v3/jobs")["jobs"])
-    post(farm.url, f"/api/v3/jobs/{new[0]}/setpriority", {"priority": 90})
+    farm.post_json(f"/api/v3/jobs/{new[0]}/setpriority", {"priority": 90})
     w.run_until(lambda: (w.monitor.index.job(new[0]) or jobs[0]).priority == 90, timeout=5)
     assert len(w.requests_of("list")) == 1, "no list read while the stream is live"
 
 
-def test_farm_view(farm: Farm, etag: str, watcher: Callable[..., Watcher]) -> None:
+def test_farm_view(farm: Farm, watcher: Callable[..., Watcher]) -> None:
     w = watcher()
     w.monitor.want_farm = True
 
@@ -163,11 +158,11 @@ def test_farm_view(farm: Farm, etag: str, watcher: Callable[..., Watcher]) -> No
     w.run_until(lambda: w.monitor.live and worker() is not None and w.monitor.farm.status and w.monitor.farm.tags_fresh)
     assert worker().status == "awake" and worker().last_seen is not None
     tag_name = f"desk-tag-{farm.port}-{len(w.monitor.farm.tags)}"
-    post(farm.url, "/api/v3/worker-mgt/tags", {"name": tag_name, "description": "made by a test"})
+    farm.post_json("/api/v3/worker-mgt/tags", {"name": tag_name, "description": "made by a test"})
     w.run_until(lambda: any(t.name == tag_name for t in w.monitor.farm.tags.values()), timeout=5,
                 what="a new tag arrives as an event")
 
-    job_id = submit(farm.url, etag, "farm view", sleep=3, repeats=1, paused=False)
+    job_id = echo_job(farm, "farm view", sleep=3, repeats=1, paused=False)
     farm.kick_worker()
     w.run_until(lambda: worker() is not None and worker().task is not None and worker().task.job_id == job_id,
                 timeout=60, what="the worker's current task")

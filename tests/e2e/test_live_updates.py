@@ -7,9 +7,7 @@ websockets, so they exercise the polling fallback."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -19,6 +17,7 @@ import pytest
 
 from local_farm import Farm
 from support.blender_helpers import refresh
+from support.farm_jobs import echo_job
 from support.fake_layout import FakeLayout
 from support.tcp_relay import TcpRelay
 
@@ -31,24 +30,6 @@ def tick_until(desk: ModuleType, condition: Any, timeout: float = 10.0, what: st
             mon = desk.watching.monitor
             raise AssertionError(f"not reached in {timeout:g} s: {what}; status {mon.status_line()!r}, error {mon.error!r}")
         time.sleep(0.01)
-
-
-def post(url: str, path: str, body: Any) -> Any:
-    request = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data = response.read()
-    return json.loads(data) if data else None
-
-
-def submit_echo(url: str, etag: str, name: str, sleep: int = 1, repeats: int = 1) -> str:
-    """An echo-sleep-test job, submitted paused over REST (the session's Worker runs it when resumed)."""
-    body = {
-        "name": name, "type": "echo-sleep-test", "priority": 50, "submitter_platform": "linux", "type_etag": etag,
-        "settings": {"message": name, "sleep_duration_seconds": sleep, "sleep_repeats": repeats}, "metadata": {},
-        "initial_status": "paused",
-    }
-    return str(post(url, "/api/v3/jobs", body)["id"])
 
 
 @pytest.fixture
@@ -69,12 +50,6 @@ def desk(clean_desk: ModuleType, prefs: Any, relay: TcpRelay) -> Iterator[Module
     clean_desk.watching.stream_options.clear()
 
 
-@pytest.fixture(scope="module")
-def etag(farm: Farm) -> str:
-    types = {jt["name"]: jt for jt in farm.get_json("/api/v3/jobs/types")["job_types"]}
-    return str(types["echo-sleep-test"]["etag"])
-
-
 def open_live(desk: ModuleType, job_id: str) -> object:
     assert bpy.ops.flamenco_desk.open_job(job_id=job_id) == {"FINISHED"}
     mon = desk.watching.monitor
@@ -83,8 +58,8 @@ def open_live(desk: ModuleType, job_id: str) -> object:
     return mon
 
 
-def test_a_job_followed_over_the_stream(desk: ModuleType, farm: Farm, etag: str) -> None:
-    job_id = submit_echo(farm.url, etag, "blender live", sleep=1, repeats=2)
+def test_a_job_followed_over_the_stream(desk: ModuleType, farm: Farm) -> None:
+    job_id = echo_job(farm, "blender live", sleep=1, repeats=2)
     mon = open_live(desk, job_id)
     assert mon.status_line() == "Live updates from the Manager"
     jobs_read = [0]
@@ -96,7 +71,7 @@ def test_a_job_followed_over_the_stream(desk: ModuleType, farm: Farm, etag: str)
 
     desk.core.monitor.poll = counting_poll
     try:
-        post(farm.url, f"/api/v3/jobs/{job_id}/setstatus", {"status": "queued", "reason": "test"})
+        farm.post_json(f"/api/v3/jobs/{job_id}/setstatus", {"status": "queued", "reason": "test"})
         farm.kick_worker()
         seen: list[str] = []
 
@@ -127,9 +102,9 @@ def test_a_job_followed_over_the_stream(desk: ModuleType, farm: Farm, etag: str)
     assert "Live updates from the Manager" in jobs_layout.text()
 
 
-def test_stream_absent_then_dropped_then_back(desk: ModuleType, farm: Farm, etag: str, relay: TcpRelay) -> None:
+def test_stream_absent_then_dropped_then_back(desk: ModuleType, farm: Farm, relay: TcpRelay) -> None:
     relay.block_websockets = True
-    job_id = submit_echo(farm.url, etag, "blender no stream")
+    job_id = echo_job(farm, "blender no stream")
     assert bpy.ops.flamenco_desk.open_job(job_id=job_id) == {"FINISHED"}
     mon = desk.watching.monitor
     tick_until(desk, lambda: mon.stream is not None and mon.stream.refused and mon.open_job is not None, timeout=15)
@@ -137,7 +112,7 @@ def test_stream_absent_then_dropped_then_back(desk: ModuleType, farm: Farm, etag
     jobs_layout = FakeLayout()
     desk.panels.jobs_ui.draw_job_list(jobs_layout, bpy.context)
     assert "Polling every" in jobs_layout.text() and "not available" in jobs_layout.text()
-    post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 21})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 21})
     tick_until(desk, lambda: mon.open_job.priority == 21, timeout=25, what="the change found by polling")
 
     relay.block_websockets = False
@@ -145,22 +120,22 @@ def test_stream_absent_then_dropped_then_back(desk: ModuleType, farm: Farm, etag
     connects = mon.stream.connects
     relay.drop_connections()  # a network blip
     tick_until(desk, lambda: mon.live and mon.stream.connects > connects, timeout=15, what="reconnected")
-    post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 22})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 22})
     tick_until(desk, lambda: mon.open_job.priority == 22, timeout=5, what="the change as an event")
 
 
-def test_manager_restart(desk: ModuleType, farm: Farm, etag: str) -> None:
-    job_id = submit_echo(farm.url, etag, "blender restart")
+def test_manager_restart(desk: ModuleType, farm: Farm) -> None:
+    job_id = echo_job(farm, "blender restart")
     mon = open_live(desk, job_id)
     connects = mon.stream.connects
     farm.restart_manager()
     tick_until(desk, lambda: mon.live and mon.stream.connects > connects, timeout=30, what="back after the restart")
-    post(farm.url, f"/api/v3/jobs/{job_id}/setpriority", {"priority": 64})
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 64})
     tick_until(desk, lambda: mon.open_job.priority == 64 and mon.error is None, timeout=10)
 
 
-def test_unregister_never_waits_for_the_stream(desk: ModuleType, farm: Farm, etag: str, relay: TcpRelay) -> None:
-    job_id = submit_echo(farm.url, etag, "blender unregister")
+def test_unregister_never_waits_for_the_stream(desk: ModuleType, farm: Farm, relay: TcpRelay) -> None:
+    job_id = echo_job(farm, "blender unregister")
     open_live(desk, job_id)
     stream = desk.watching._live.stream
     # The Manager hangs: the stream's next handshake gets no answer (read timeout 5 s).

@@ -91,6 +91,13 @@ def echo_settings(message: str = "hi", seconds: int = 1, repeats: int = 1) -> di
     return {"message": message, "sleep_duration_seconds": seconds, "sleep_repeats": repeats}
 
 
+def echo_job(farm: Farm, name: str, sleep: int = 1, repeats: int = 1, paused: bool = True) -> str:
+    """An echo-sleep-test job called `name` (its message too); paused, it waits for the test."""
+    job = submit(farm, "echo-sleep-test", echo_settings(name, sleep, repeats), name=name,
+                 initial_status="paused" if paused else "queued")
+    return str(job["id"])
+
+
 def render_settings(farm: Farm, blendfile: Path, frames: str = "1-2", chunk_size: int = 1) -> dict[str, object]:
     """simple-blender-render without a preview video (fps 0), so no ffmpeg is needed."""
     out = farm.shared / "render" / unique("api")
