@@ -13,16 +13,15 @@ for release in 3.8.5 3.6; do
   bash tools/install_flamenco.sh "$release" >/dev/null
 done
 
-echo "== type check (mypy, fake-bpy-module for Blender 4.2)"
-bash tools/typecheck.sh
+# Each part says how long it took.
+part() { local title="$1"; shift; echo "== $title"; local t0=$SECONDS; "$@"; echo "   ($(( SECONDS - t0 )) s)"; }
 
-echo "== Blender 4.2 LTS: the add-on in real Blender, against Flamenco 3.8.5"
-.venv/bpy-4.2.23/bin/python -m pytest tests/blender tests/e2e -q -p no:cacheprovider --flamenco-release=3.8.5 "$@"
-
-echo "== Blender 5.0.1: all tests, against Flamenco 3.8.5"
-.venv/bpy-5.0.1/bin/python -m pytest tests -q -p no:cacheprovider --flamenco-release=3.8.5 "$@"
-
-echo "== Blender 5.0.1: end-to-end tests, against Flamenco 3.6"
-.venv/bpy-5.0.1/bin/python -m pytest tests/e2e -q -p no:cacheprovider --flamenco-release=3.6 "$@"
+part "type check (mypy, fake-bpy-module for Blender 4.2)" bash tools/typecheck.sh
+part "Blender 4.2 LTS: the add-on in real Blender, against Flamenco 3.8.5" \
+  .venv/bpy-4.2.23/bin/python -m pytest tests/blender tests/e2e -q -p no:cacheprovider --flamenco-release=3.8.5 "$@"
+part "Blender 5.0.1: all tests, against Flamenco 3.8.5" \
+  .venv/bpy-5.0.1/bin/python -m pytest tests -q -p no:cacheprovider --flamenco-release=3.8.5 "$@"
+part "Blender 5.0.1: end-to-end tests, against Flamenco 3.6" \
+  .venv/bpy-5.0.1/bin/python -m pytest tests/e2e -q -p no:cacheprovider --flamenco-release=3.6 "$@"
 
 echo "== All passed: end-to-end against the real Flamenco 3.8.5 and 3.6; took $(( $(date +%s) - started )) s"
