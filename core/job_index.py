@@ -72,6 +72,7 @@ class JobIndex:
         self._cache_key: Optional[tuple[object, ...]] = None
         self._cache: tuple[list[models.Job], int] = ([], 0)
         self._cache_at = 0.0
+        self._cache_rows = 0
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -116,7 +117,10 @@ class JobIndex:
         wanted = None if statuses is None else frozenset(statuses)
         key = (wanted, sort_by, limit)
         now = self._clock()
-        if key == self._cache_key and (self.version == self._cache_version or now - self._cache_at < REQUERY_SECONDS):
+        # Within REQUERY_SECONDS, changes to listed jobs may wait; jobs arriving or leaving
+        # (a list just read into an empty index, a deletion) never do.
+        if key == self._cache_key and (self.version == self._cache_version or (
+                now - self._cache_at < REQUERY_SECONDS and len(self.rows) == self._cache_rows)):
             return self._cache
         rows: Iterable[JobRow] = self.rows.values()
         if wanted is not None:
@@ -128,6 +132,7 @@ class JobIndex:
         top = pick(limit, rows, key=sort_key)
         self._cache = ([job_from_row(row) for row in top], len(rows))  # type: ignore[arg-type]
         self._cache_key, self._cache_version, self._cache_at = key, self.version, now
+        self._cache_rows = len(self.rows)
         return self._cache
 
     _cache_version = -1

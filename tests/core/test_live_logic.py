@@ -135,3 +135,23 @@ def test_a_read_that_left_before_an_event_does_not_undo_it() -> None:
                                  planned_at=plan.planned_at))
     assert mon.open_job is not None and mon.open_job.status == "active"
     assert ("job", JOB) in mon.plan(None).requests, "read again"
+
+
+def test_a_list_read_into_the_index_is_shown_at_once() -> None:
+    """The job list panel reuses its sorted rows between redraws, but jobs arriving (the
+    first list read after the panel opened empty) or leaving show at the next redraw."""
+    now = [100.0]
+    index = JobIndex(clock=lambda: now[0])
+    assert index.query(None, "UPDATED", 15) == ([], 0)  # the panel opens before the list is read
+    now[0] += 0.1
+    index.replace({})
+    index.apply(job_update(status="active", seconds=4))
+    rows, total = index.query(None, "UPDATED", 15)
+    assert total == 1 and [j.status for j in rows] == ["active"]
+    now[0] += 0.1
+    index.apply(job_update(status="completed", seconds=5))  # a change to a listed job may wait
+    assert [j.status for j in index.query(None, "UPDATED", 15)[0]] == ["active"]
+    now[0] += 1.0
+    assert [j.status for j in index.query(None, "UPDATED", 15)[0]] == ["completed"]
+    index.apply(job_update(was_deleted=True))
+    assert index.query(None, "UPDATED", 15) == ([], 0)

@@ -143,6 +143,9 @@ def run(zip_path: Path, tests: Path, work: Path, pytest_args: list[str]) -> subp
     zip_path = zip_path.resolve()
     tests = tests.resolve()
     blender_dir = write_blender(work / "blender", work, [ROOT, zip_path.parent, tests], site)
+    # The suite's own folder is pytest's root: otherwise a checkout whose top folder is the
+    # add-on (it has an __init__.py) above the suite would be imported as a test package.
+    pytest_args = [f"--rootdir={tests}", "-p", "no:cacheprovider", *pytest_args]
     code = RUN.format(
         blender_dir=str(blender_dir), zip=str(zip_path), revision=BLENDER_REVISION, load=str(LOAD_SCRIPT),
         tests=str(tests), pytest_args=shlex.join(pytest_args),
