@@ -26,6 +26,7 @@ from ..api.joblist import (
     job_from_row,
     row_from_job,
 )
+from . import ordering
 
 # Sort keys of the job list (props: FLAMENCO_DESK_PG_ui.sort_by) → (key, newest/highest first).
 SORTS: dict[str, tuple[Callable[[JobRow], Any], bool]] = {
@@ -41,10 +42,16 @@ REQUERY_SECONDS = 0.5
 
 
 def row_from_update(update: JobUpdate, before: Optional[JobRow]) -> Optional[JobRow]:
-    """The row after a job event; None if the event is older than what we have (the
-    Manager sends each event from its own goroutine, so they can arrive out of order)."""
-    if before is not None and update.updated is not None and update.updated < before[UPDATED]:
-        return None
+    """The row after a job event; None if the event is older than what we have (they can
+    arrive out of order: see core/ordering.py)."""
+    status = str(update.status)
+    if before is not None:
+        resolved = ordering.resolve(before[STATUS], before[UPDATED], update)
+        if resolved is None:
+            return None
+        status, newer = resolved
+        if not newer:
+            return before[:STATUS] + (status,) + before[STATUS + 1 :]  # type: ignore[return-value]
     updated = update.updated or (before[UPDATED] if before else None)
     if updated is None:
         return None
@@ -52,7 +59,7 @@ def row_from_update(update: JobUpdate, before: Optional[JobRow]) -> Optional[Job
         update.id,
         update.name if update.name is not None else (before[NAME] if before else ""),
         update.type or (before[2] if before else ""),
-        str(update.status),
+        status,
         update.priority,
         before[CREATED] if before else updated,  # a new job's event comes at its creation
         updated,

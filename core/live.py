@@ -19,6 +19,7 @@ from typing import Any, Callable, Hashable, Optional
 
 from ..api import events
 from ..api.event_stream import EventStream, StreamStatus
+from . import ordering
 from .monitor import Monitor
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,15 @@ def coalesce_key(item: object) -> Hashable:
 
 
 def merge(old: object, new: object) -> object:
-    """The newer of two events for the same object (by `updated`: they can arrive out of
-    order), keeping a request to re-read a job's tasks from either."""
+    """One event for two about the same object (they can arrive out of order: see
+    core/ordering.py), keeping a request to re-read a job's tasks from either."""
+    if isinstance(old, events.JobUpdate) and isinstance(new, events.JobUpdate):
+        return replace(ordering.combine(old, new), refresh_tasks=old.refresh_tasks or new.refresh_tasks,
+                       was_deleted=old.was_deleted or new.was_deleted)
+    if isinstance(old, events.TaskUpdate) and isinstance(new, events.TaskUpdate):
+        return ordering.combine(old, new)
     old_time, new_time = getattr(old, "updated", None), getattr(new, "updated", None)
-    newer = old if old_time is not None and new_time is not None and new_time < old_time else new
-    if isinstance(old, events.JobUpdate) and isinstance(new, events.JobUpdate) and isinstance(newer, events.JobUpdate):
-        newer = replace(newer, refresh_tasks=old.refresh_tasks or new.refresh_tasks,
-                        was_deleted=old.was_deleted or new.was_deleted)
-    return newer
+    return old if old_time is not None and new_time is not None and new_time < old_time else new
 
 
 class Inbox:

@@ -24,6 +24,7 @@ from typing import Callable, Optional
 
 from ..api import events, models
 from ..api.event_stream import StreamState, StreamStatus
+from . import ordering
 from .farm import FarmView
 from .job_actions import ACTIVE_STATES
 from .job_index import JobIndex
@@ -60,12 +61,16 @@ class JobEvent:
 
 def merge_job_update(job: models.Job, update: events.JobUpdate) -> Optional[models.Job]:
     """The job after an event, or None when the event is older than the job we hold."""
-    if update.updated is not None and update.updated < job.updated:
+    resolved = ordering.resolve(job.status, job.updated, update)
+    if resolved is None:
         return None
+    status, newer = resolved
+    if not newer:
+        return replace(job, status=status)
     return replace(
         job,
         name=update.name if update.name is not None else job.name,
-        status=update.status,
+        status=status,
         priority=update.priority,
         updated=update.updated or job.updated,
         steps_completed=update.steps_completed,
@@ -75,8 +80,12 @@ def merge_job_update(job: models.Job, update: events.JobUpdate) -> Optional[mode
 
 
 def merge_task_update(task: models.TaskSummary, update: events.TaskUpdate) -> Optional[models.TaskSummary]:
-    if update.updated is not None and update.updated < task.updated:
+    resolved = ordering.resolve(task.status, task.updated, update)
+    if resolved is None:
         return None
+    status, newer = resolved
+    if not newer:
+        return replace(task, status=status)
     worker = task.worker
     if update.worker_id:
         address = worker.address if worker is not None and worker.id == update.worker_id else ""
@@ -84,7 +93,7 @@ def merge_task_update(task: models.TaskSummary, update: events.TaskUpdate) -> Op
     return replace(
         task,
         name=update.name or task.name,
-        status=update.status,
+        status=status,
         updated=update.updated or task.updated,
         steps_completed=update.steps_completed,
         steps_total=update.steps_total if update.steps_total else task.steps_total,
@@ -443,12 +452,13 @@ class Monitor:
             if watched:
                 self._recheck[update.id] = now  # not read yet: read it whole
             return
+        if update.status != job.status:
+            # Events arrive out of order, with times that do not order them, and carry no
+            # activity: whatever is made of this one, read the job once they settle.
+            self._recheck[update.id] = now + SETTLE_DELAY
         merged = merge_job_update(job, update)
         if merged is None:
             return
-        if merged.status != job.status:
-            # Events can arrive out of order and carry no activity: read it once they settle.
-            self._recheck[update.id] = now + SETTLE_DELAY
         self._store_job(merged, now)
         if update.refresh_tasks and update.id == self.open_job_id:
             self._tasks_stale = True

@@ -86,6 +86,62 @@ def test_out_of_order_events_do_not_go_back_in_time() -> None:
     assert index.job(JOB) is None
 
 
+def test_the_last_steps_update_overtaking_completed_does_not_hold_the_job_active() -> None:
+    """What a real 3.8.5 Manager sends when a job's last task completes: a steps update
+    ("active", 5/5, updated T1) and the status change ("completed", previous "active") with
+    the time the job was read at before the change: the same T1 or older. They arrive in
+    either order, one by one or coalesced while they wait; the job ends up completed."""
+    steps = job_update(status="active", seconds=5, steps_completed=5, steps_total=5)
+    # The status change's time and steps: read after the steps update, or before it.
+    for completed_at, steps_read in ((5, 5), (4, 4)):
+        completed = job_update(status="completed", seconds=completed_at, previous_status="active",
+                               steps_completed=steps_read, steps_total=5)
+        for first, second in ((steps, completed), (completed, steps)):
+            held = job("active", seconds=3)
+            for event in (first, second):
+                merged = monitor.merge_job_update(held, event)
+                held = merged if merged is not None else held
+            assert (held.status, held.steps_completed) == ("completed", 5), (completed_at, first.status)
+
+            index = JobIndex()
+            index.replace({})
+            index.put(job("active", seconds=3))
+            index.apply(first)
+            index.apply(second)
+            assert index.job(JOB).status == "completed"  # type: ignore[union-attr]
+
+            bridge = Bridge()
+            applied: list[object] = []
+            inbox = live.Inbox(bridge.post, applied.append)
+            inbox.put(first)
+            inbox.put(second)
+            bridge.drain(1.0)
+            assert len(applied) == 1
+            one = applied[0]
+            assert isinstance(one, events.JobUpdate)
+            assert (one.status, one.previous_status, one.steps_completed) == ("completed", "active", 5)
+
+
+def test_a_late_event_of_an_earlier_status_is_not_taken() -> None:
+    """The rule above must not undo a newer state: a status change that does not start at
+    the status held, or an older steps update, is dropped; a watched job is re-read."""
+    held = job("completed", seconds=9)
+    assert monitor.merge_job_update(held, job_update(status="active", seconds=2, previous_status="queued")) is None
+    assert monitor.merge_job_update(held, job_update(status="active", seconds=8)) is None
+    newer_steps = monitor.merge_job_update(held, job_update(status="active", seconds=10, steps_completed=2))
+    assert newer_steps is not None and (newer_steps.status, newer_steps.steps_completed) == ("completed", 2)
+    now = [100.0]
+    mon = monitor.Monitor(clock=lambda: now[0])
+    mon.set_stream(StreamStatus(StreamState.LIVE, connects=1))
+    mon.watched_ids = {JOB}
+    mon.apply(monitor.PollResult(open_job_id=None, done=[("job", JOB)], jobs={JOB: held}, planned_at=now[0]))
+    assert ("job", JOB) not in mon.plan(None).requests
+    mon.apply_event(job_update(status="active", seconds=2, previous_status="queued"))
+    assert mon.jobs[JOB].status == "completed"
+    now[0] += monitor.SETTLE_DELAY
+    assert ("job", JOB) in mon.plan(None).requests, "a status it disagrees with: read the job"
+
+
 def test_a_status_event_of_the_open_job_is_confirmed_over_rest_and_notified() -> None:
     now = [100.0]
     mon = monitor.Monitor(clock=lambda: now[0])
@@ -94,7 +150,7 @@ def test_a_status_event_of_the_open_job_is_confirmed_over_rest_and_notified() ->
     plan = mon.plan(None)
     assert ("job", JOB) in plan.requests and len(plan.requests) == 2
     mon.apply(monitor.PollResult(open_job_id=JOB, requests=1, done=[("job", JOB)], jobs={JOB: job("active")}))
-    mon.apply_event(job_update(status="completed", seconds=9))
+    mon.apply_event(job_update(status="completed", seconds=9, previous_status="active"))
     assert mon.open_job is not None and mon.open_job.status == "completed"
     assert [e.job.status for e in mon.events] == ["completed"]
     assert ("job", JOB) not in mon.plan(None).requests, "re-read once the events settle"
@@ -149,7 +205,7 @@ def test_a_list_read_into_the_index_is_shown_at_once() -> None:
     rows, total = index.query(None, "UPDATED", 15)
     assert total == 1 and [j.status for j in rows] == ["active"]
     now[0] += 0.1
-    index.apply(job_update(status="completed", seconds=5))  # a change to a listed job may wait
+    index.apply(job_update(status="completed", seconds=5, previous_status="active"))  # a change to a listed job may wait
     assert [j.status for j in index.query(None, "UPDATED", 15)[0]] == ["active"]
     now[0] += 1.0
     assert [j.status for j in index.query(None, "UPDATED", 15)[0]] == ["completed"]
