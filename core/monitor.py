@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
@@ -61,44 +61,31 @@ class JobEvent:
 
 def merge_job_update(job: models.Job, update: events.JobUpdate) -> Optional[models.Job]:
     """The job after an event, or None when the event is older than the job we hold."""
-    resolved = ordering.resolve(job.status, job.updated, update)
-    if resolved is None:
-        return None
-    status, newer = resolved
-    if not newer:
-        return replace(job, status=status)
-    return replace(
-        job,
+    return ordering.merge(job, update, lambda: dict(
         name=update.name if update.name is not None else job.name,
-        status=status,
         priority=update.priority,
         updated=update.updated or job.updated,
         steps_completed=update.steps_completed,
         steps_total=update.steps_total,
         delete_requested_at=update.delete_requested_at,
-    )
+    ))
 
 
 def merge_task_update(task: models.TaskSummary, update: events.TaskUpdate) -> Optional[models.TaskSummary]:
-    resolved = ordering.resolve(task.status, task.updated, update)
-    if resolved is None:
-        return None
-    status, newer = resolved
-    if not newer:
-        return replace(task, status=status)
-    worker = task.worker
-    if update.worker_id:
-        address = worker.address if worker is not None and worker.id == update.worker_id else ""
-        worker = models.TaskWorker(update.worker_id, update.worker_name, address)
-    return replace(
-        task,
-        name=update.name or task.name,
-        status=status,
-        updated=update.updated or task.updated,
-        steps_completed=update.steps_completed,
-        steps_total=update.steps_total if update.steps_total else task.steps_total,
-        worker=worker,
-    )
+    def fields() -> dict[str, object]:
+        worker = task.worker
+        if update.worker_id:
+            address = worker.address if worker is not None and worker.id == update.worker_id else ""
+            worker = models.TaskWorker(update.worker_id, update.worker_name, address)
+        return dict(
+            name=update.name or task.name,
+            updated=update.updated or task.updated,
+            steps_completed=update.steps_completed,
+            steps_total=update.steps_total if update.steps_total else task.steps_total,
+            worker=worker,
+        )
+
+    return ordering.merge(task, update, fields)
 
 
 class Monitor:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Optional, Protocol, TypeVar
+from typing import Any, Callable, Optional, Protocol, TypeVar
 
 
 class StatusEvent(Protocol):
@@ -35,6 +35,7 @@ class StatusEvent(Protocol):
 
 
 E = TypeVar("E", bound=StatusEvent)
+H = TypeVar("H")  # a held dataclass with `status` and `updated` (a job, a task summary)
 
 
 def resolve(held_status: str, held_updated: Optional[datetime], event: StatusEvent) -> Optional[tuple[str, bool]]:
@@ -63,3 +64,13 @@ def combine(earlier: E, later: E) -> E:
     if status == base.status and previous == base.previous_status:
         return base
     return replace(base, status=status, previous_status=previous)  # type: ignore[type-var]
+
+
+def merge(held: H, event: StatusEvent, fields: Callable[[], dict[str, Any]]) -> Optional[H]:
+    """`held` after `event`, or None when the event is older; `fields()` gives what a newer
+    event sets besides the status."""
+    resolved = resolve(getattr(held, "status"), getattr(held, "updated"), event)
+    if resolved is None:
+        return None
+    status, newer = resolved
+    return replace(held, status=status, **(fields() if newer else {}))  # type: ignore[type-var]
