@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 _TOOLS = Path(__file__).resolve().parents[2] / "tools"
 if str(_TOOLS) not in sys.path:
     sys.path.insert(0, str(_TOOLS))
-from local_farm import Farm  # noqa: E402
+from local_farm import Farm, wait_until  # noqa: E402
 
 # Job statuses in which the Worker may still be handed (or be running) a task of the job.
 RUNNABLE = ("queued", "active", "requeueing", "pause-requested", "under-construction")
@@ -58,17 +56,6 @@ def cancel_runnable(farm: Farm, job_ids: list[str] | None = None) -> None:
         if job["status"] in RUNNABLE and (job_ids is None or job["id"] in job_ids):
             farm.post_json(f"/api/v3/jobs/{job['id']}/setstatus",
                            {"status": "cancel-requested", "reason": "test finished"})
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout:.0f} s")
-        time.sleep(0.2)
 
 
 def task_statuses(farm: Farm, job_id: str) -> list[str]:

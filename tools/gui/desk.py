@@ -8,7 +8,6 @@ the answer is exactly what Blender would lay out now.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -124,18 +123,6 @@ def show_sidebar(gui: GuiSession) -> Rect:
     gui.show_sidebar_tab("Flamenco")
     gui.redraw()
     return gui.region_rect("VIEW_3D", "UI")
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
-    """Poll a host-side condition until it is truthy; returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {timeout:.0f} s: {what}")
-        time.sleep(interval)
 
 
 def file_job_ids(gui: GuiSession) -> list[str]:

@@ -33,7 +33,7 @@ for path in (ROOT, ROOT / "tools"):
         sys.path.insert(0, str(path))
 
 import build_extension  # noqa: E402
-from local_farm import Farm  # noqa: E402
+from local_farm import Farm, wait_until  # noqa: E402
 from tools.gui import desk  # noqa: E402
 from tools.gui.session import GuiSession  # noqa: E402
 from tools.gui.xscreen import CONVERT, Rect  # noqa: E402
@@ -141,7 +141,7 @@ def sidebar_and_job_list(gui: GuiSession, farm: Farm, out: Path) -> None:
     desk.show_sidebar(gui)
     gui.exec(f"bpy.ops.flamenco_desk.open_job(job_id={rendering!r})")
     # While it renders, after a few frames: progress, tasks and the last frame to show.
-    desk.wait_for(
+    wait_until(
         lambda: (s := job_state(gui)) and s["status"] == "active" and s["icon"] and s["progress"] >= 0.3,
         timeout=240, what="the job rendering, with a last-rendered frame",
     )  # fmt: skip
