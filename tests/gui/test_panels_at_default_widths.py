@@ -12,7 +12,7 @@ linked to the scene, its link toggle) in the window at that width.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -20,7 +20,7 @@ from gui_helpers import ROOT  # noqa: F401  (puts the repository root on sys.pat
 from local_farm import Farm
 from tools.gui import desk
 from tools.gui.session import GuiSession
-from tools.gui.xscreen import pixel_stats
+from tools.gui.xscreen import Rect, pixel_stats
 
 JOB_TYPES = {
     "simple-blender-render": {},
@@ -110,13 +110,20 @@ def test_no_enum_warning_for_the_empty_job_type(gui: GuiSession, window: dict[st
     assert "pyrna_enum_to_py" not in gui.log_text()
 
 
-@pytest.mark.parametrize("job_type", list(JOB_TYPES))
-def test_output_properties_panel_shows_every_setting(gui: GuiSession, window: dict[str, Any], job_type: str) -> None:
+def show_job_type(gui: GuiSession, job_type: str, show: Callable[[GuiSession], Rect], picture: str
+                  ) -> tuple[list[dict[str, Any]], Rect, Path]:
+    """The job type chosen, its panel shown (no pointer over it) and photographed: the
+    settings the add-on lays out, the panel's region, the picture."""
     shown = desk.select_job_type(gui, job_type, **JOB_TYPES[job_type])
-    props = desk.show_output_panel(gui)
+    region = show(gui)
     desk.park_pointer(gui)
     gui.redraw()
-    png = gui.screenshot(f"output-properties-{job_type}", props)
+    return shown, region, gui.screenshot(f"{picture}-{job_type}", region)
+
+
+@pytest.mark.parametrize("job_type", list(JOB_TYPES))
+def test_output_properties_panel_shows_every_setting(gui: GuiSession, window: dict[str, Any], job_type: str) -> None:
+    shown, props, png = show_job_type(gui, job_type, desk.show_output_panel, "output-properties")
 
     # Drawn by Blender, in Output Properties, at the editor's default width.
     drawn = gui.step("draws")["FLAMENCO_DESK_PT_output"]
@@ -132,11 +139,7 @@ def test_output_properties_panel_shows_every_setting(gui: GuiSession, window: di
 
 @pytest.mark.parametrize("job_type", list(JOB_TYPES))
 def test_sidebar_shows_every_setting(gui: GuiSession, window: dict[str, Any], job_type: str) -> None:
-    shown = desk.select_job_type(gui, job_type, **JOB_TYPES[job_type])
-    sidebar = desk.show_sidebar(gui)
-    desk.park_pointer(gui)
-    gui.redraw()
-    gui.screenshot(f"sidebar-{job_type}", sidebar)
+    shown, sidebar, _ = show_job_type(gui, job_type, desk.show_sidebar, "sidebar")
 
     drawn = gui.step("draws")["FLAMENCO_DESK_PT_sidebar"]
     assert drawn["area"] == "VIEW_3D" and drawn["region"]["type"] == "UI"
