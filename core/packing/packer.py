@@ -38,24 +38,20 @@ def absolute(path: PurePath) -> Path:
     return Path(bpathlib.make_absolute(PurePath(path)))
 
 
-def is_within(path: Path, roots: Iterable[Path]) -> bool:
-    """Whether `path` lies in one of `roots`, compared as written and with symlinks resolved."""
-    candidates = {absolute(path)}
+def _forms(path: Path) -> set[Path]:
+    """A path as written and with symlinks resolved (when it can be)."""
+    forms = {absolute(path)}
     try:
-        candidates.add(path.resolve())
+        forms.add(path.resolve())
     except OSError:
         pass
-    for root in roots:
-        root_forms = {absolute(root)}
-        try:
-            root_forms.add(root.resolve())
-        except OSError:
-            pass
-        for p in candidates:
-            for r in root_forms:
-                if p == r or r in p.parents:
-                    return True
-    return False
+    return forms
+
+
+def is_within(path: Path, roots: Iterable[Path]) -> bool:
+    """Whether `path` lies in one of `roots`, compared as written and with symlinks resolved."""
+    candidates = _forms(path)
+    return any(p == r or r in p.parents for root in roots for r in _forms(root) for p in candidates)
 
 
 def _readable(path: Path) -> bool:
