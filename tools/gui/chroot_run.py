@@ -5,7 +5,13 @@ Usage: chroot_run.py ROOT [--bind DIR]... [--env NAME=VALUE]... [--cwd DIR] -- C
 Mounts live in a private mount namespace of their own (the script re-runs itself under
 `unshare --mount --propagation private`): the host never sees them, and they vanish with the last
 process of the namespace even if everything is killed. Inside, they are still unmounted in reverse
-order when the command ends, and the folders made for them are removed again when empty.
+order when the command ends.
+
+The chroot's /tmp is a fresh tmpfs in each run, as on a new machine. Mount points for host folders
+under /tmp are made in it and vanish with it. Mount points elsewhere are made in the chroot itself
+and left there (empty folders): several runs share one chroot at once (the GUI's Blender and
+Workers' Blenders), and removing a folder that another run's namespace mounts on would unmount it
+there.
 
 Exits with the command's exit code. SIGTERM/SIGINT are passed on to the command.
 Standard library only, Python 3.9+.
@@ -22,7 +28,9 @@ from pathlib import Path
 from typing import Optional
 
 NS_MARKER = "FLAMENCO_DESK_GUI_OUTER_MOUNT_NS"
-# Always bound: the X server's sockets and what any program expects of a system.
+# Bound when they exist: what any program expects of a system, and the X server's sockets
+# (/tmp/.X11-unix exists only once an X server has run on this machine: a headless Blender,
+# such as the Worker's, needs none).
 SYSTEM_BINDS = ("/proc", "/dev", "/dev/shm", "/tmp/.X11-unix")
 PR_SET_PDEATHSIG = 1
 
@@ -64,12 +72,17 @@ class Mounts:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.mounted: list[Path] = []
-        self.made_dirs: list[Path] = []
 
     def bind(self, source: str) -> None:
         target = self.root / source.lstrip("/")
         self._makedirs(target)
         subprocess.run(["mount", "--bind", source, str(target)], check=True)
+        self.mounted.append(target)
+
+    def tmpfs(self, path: str) -> None:
+        target = self.root / path.lstrip("/")
+        target.mkdir(exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777", "tmpfs", str(target)], check=True)
         self.mounted.append(target)
 
     def _makedirs(self, target: Path) -> None:
@@ -79,8 +92,7 @@ class Mounts:
             missing.append(p)
             p = p.parent
         for d in reversed(missing):
-            d.mkdir()
-            self.made_dirs.append(d)
+            d.mkdir(exist_ok=True)  # another run may make it at the same moment
 
     def undo(self) -> list[str]:
         problems = []
@@ -90,12 +102,6 @@ class Mounts:
                 if subprocess.run(["umount", "--lazy", str(target)]).returncode != 0:
                     problems.append(str(target))
         self.mounted.clear()
-        for d in reversed(self.made_dirs):
-            try:
-                d.rmdir()  # only when empty: never deletes anything but our own mount points
-            except OSError:
-                pass
-        self.made_dirs.clear()
         return problems
 
 
@@ -115,8 +121,11 @@ def main(argv: list[str]) -> int:
     mounts = Mounts(root)
     code = 1
     try:
+        mounts.tmpfs("/tmp")
         for source in [*SYSTEM_BINDS, *binds]:
-            if source in SYSTEM_BINDS and source == "/dev/shm" and not os.path.ismount(source):
+            if source == "/dev/shm" and not os.path.ismount(source):
+                continue
+            if source in SYSTEM_BINDS and not os.path.isdir(source):
                 continue
             mounts.bind(source)
         full_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", **env}
