@@ -11,7 +11,12 @@ Layout of the folder:
                its database and local storage, manager.log
     shared/    shared storage (with Shaman: shared/jobs is the job storage, shared/file-store)
     worker/    flamenco-worker, flamenco-worker.yaml, home/ (FLAMENCO_HOME), worker.log
-    bin/       the `blender` the Worker runs: tools/blender_for_worker.py on the bpy module
+    bin/       the `blender` the Worker runs (see WORKER_BLENDERS)
+
+The Worker runs a real Blender: Debian's, in a chroot that sees the farm's folder at its own path
+(tools/worker_blender.py). A Blender opens files of its own version and older, so the farm's
+Blender follows the Blender that saves the files it renders: `trixie` (Blender 4.3.2) for files
+from Blender 4.x, `sid` (Blender 5.2) for files from Blender 5.0.
 
 The binaries come from `tools/install_flamenco.sh` (see `release_dir`).
 """
@@ -38,6 +43,11 @@ TESTED_RELEASES = ("3.8.5", "3.6")
 MANAGER = "flamenco-manager"
 WORKER = "flamenco-worker"
 TASK_TYPES = ("blender", "ffmpeg", "file-management", "misc")
+# The `blender` a Worker can run: Debian suites of a real Blender (tools/gui/chroot.py), or a
+# stand-in that fails every task on purpose (tools/blender_stand_in_that_fails.py) for tests of
+# a Worker whose Blender is broken.
+WORKER_BLENDERS = ("trixie", "sid", "stand-in-that-fails")
+DEFAULT_WORKER_BLENDER = "trixie"
 
 
 class FlamencoMissing(RuntimeError):
@@ -106,14 +116,31 @@ def _yaml_value(value: Any) -> str:
     return json.dumps(value)  # JSON scalars and lists are valid YAML
 
 
-def default_blender_python() -> str:
-    """A Python with bpy for the Worker's blender: this one if it has bpy, else the
-    project's Blender 5.0.1 venv."""
-    import importlib.util
+def worker_blender_for(blender_version: tuple[int, ...]) -> str:
+    """The Worker's Blender that opens files saved by this Blender version."""
+    return "trixie" if tuple(blender_version[:2]) <= (4, 3) else "sid"
 
-    if importlib.util.find_spec("bpy") is not None:
-        return sys.executable
-    return str(ROOT / ".venv" / "bpy-5.0.1" / "bin" / "python")
+
+def file_python(worker_blender: str) -> str:
+    """A Python with bpy (the project's venvs) whose saved files that Worker's Blender opens."""
+    version = "5.0.1" if worker_blender == "sid" else "4.2.23"
+    return str(ROOT / ".venv" / f"bpy-{version}" / "bin" / "python")
+
+
+def ensure_worker_blender(worker_blender: str) -> None:
+    """Builds the Worker Blender's chroot when it is missing (minutes, once per machine)."""
+    if worker_blender not in WORKER_BLENDERS:
+        raise ValueError(f"unknown worker blender {worker_blender!r}; one of {WORKER_BLENDERS}")
+    if worker_blender in _chroot().SUITES:
+        _chroot().ensure(suite=worker_blender)
+
+
+def _chroot() -> Any:
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    from gui import chroot
+
+    return chroot
 
 
 class Farm:
@@ -127,7 +154,8 @@ class Farm:
         shaman: bool = False,
         worker: bool = True,
         scripts: Optional[list[Path]] = None,
-        blender_python: Optional[str] = None,
+        worker_blender: str = DEFAULT_WORKER_BLENDER,
+        blender_binds: tuple[Path, ...] = (),
         name: str = "Flamenco Desk Test Farm",
         port: Optional[int] = None,
         extra_config: str = "",
@@ -144,7 +172,12 @@ class Farm:
         self.worker_dir = self.root / "worker"
         self.shared = self.root / "shared"
         self.scripts = scripts if scripts is not None else sorted((ROOT / "manager_scripts").glob("*.js"))
-        self.blender_python = blender_python or default_blender_python()
+        if worker:
+            ensure_worker_blender(worker_blender)
+        self.worker_blender = worker_blender
+        # Folders outside the farm's that the Worker's Blender must see (the farm's own always).
+        self.blender_binds = tuple(Path(b).resolve() for b in blender_binds)
+        self.blender_python = file_python(worker_blender)
         self.extra_config = extra_config
         self._manager: Optional[subprocess.Popen[bytes]] = None
         self._worker: Optional[subprocess.Popen[bytes]] = None
@@ -176,13 +209,7 @@ class Farm:
         self.shared.mkdir(parents=True, exist_ok=True)
         (self.manager_dir / "storage").mkdir(exist_ok=True)
 
-        self.blender.parent.mkdir(parents=True, exist_ok=True)
-        self.blender.write_text(
-            "#!/bin/sh\n"
-            "# The Worker's blender: Flamenco Desk's bpy-based stand-in (tools/blender_for_worker.py).\n"
-            f'exec "{self.blender_python}" "{ROOT / "tools" / "blender_for_worker.py"}" "$@"\n'
-        )
-        self.blender.chmod(0o755)
+        self._write_blender()
 
         config = f"""\
 _meta:
@@ -219,6 +246,19 @@ variables:
                 f"task_types: {_yaml_value(list(TASK_TYPES))}\n"
                 f"worker_name: {_yaml_value(self.worker_name)}\n"
             )
+
+    def _write_blender(self) -> None:
+        if self.worker_blender == "stand-in-that-fails":
+            target = f'"{sys.executable}" "{ROOT / "tools" / "blender_stand_in_that_fails.py"}"'
+            what = "a stand-in that fails every task on purpose (tools/blender_stand_in_that_fails.py)"
+        else:
+            binds = " ".join(f'--bind "{b}"' for b in (self.root.resolve(), *self.blender_binds))
+            target = (f'"{sys.executable}" "{ROOT / "tools" / "worker_blender.py"}" '
+                      f'--suite {self.worker_blender} {binds} --')
+            what = f"Debian {self.worker_blender}'s real Blender, in a chroot (tools/worker_blender.py)"
+        self.blender.parent.mkdir(parents=True, exist_ok=True)
+        self.blender.write_text(f'#!/bin/sh\n# The Worker\'s blender: {what}.\nexec {target} "$@"\n')
+        self.blender.chmod(0o755)
 
     def _spawn(self, which: str, argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = open(self.log_path(which), "ab")
@@ -380,6 +420,20 @@ variables:
                     f"{self.log_tail('worker')}"
                 )
             time.sleep(0.25)
+
+    def task_log(self, task_id: str) -> str:
+        """A task's whole log as the Manager keeps it (every run of the task, Blender's own lines)."""
+        info = self.get_json(f"/api/v3/tasks/{task_id}/log")
+        return self.get_raw(info["url"]).decode(errors="replace") if info else ""
+
+    def worker_blender_version(self) -> Optional[str]:
+        """The version of the real Blender the Worker runs, as its chroot's stamp records it
+        (e.g. "4.3.2"); None for the stand-in."""
+        if self.worker_blender not in _chroot().SUITES:
+            return None
+        stamp = _chroot().read_stamp(_chroot().chroot_dir(self.worker_blender)) or {}
+        debian = str(stamp.get("chroot_versions", {}).get("blender", ""))  # e.g. 4.3.2+dfsg-2
+        return debian.split(":")[-1].split("+")[0].split("-")[0] or None
 
     def log_tail(self, which: str, lines: int = 60) -> str:
         path = self.log_path(which)

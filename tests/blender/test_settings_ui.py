@@ -16,10 +16,12 @@ from support.job_type_scripts import source as script_source
 KITCHEN_SINK = script_source("kitchen_sink.js")
 
 
-def use_kitchen_sink(desk: ModuleType, job_type_script: Any, tmp_path: Path) -> Any:
+def use_kitchen_sink(desk: ModuleType, job_type_script: Any, tmp_path: Path, samples: int = 0) -> Any:
     job_type_script("kitchen_sink.js", KITCHEN_SINK)
     refresh(desk)
     save_shot(tmp_path / "artist" / "ks_shot.blend")
+    if samples:  # the artist's scene, over the test shot's quick-render samples
+        bpy.context.scene.cycles.samples = samples
     return select_job_type(desk, "kitchen-sink")
 
 
@@ -174,8 +176,7 @@ def test_scene_value_wins_over_minimum_until_the_artist_changes_it(connected: Mo
     """A studio's `samples` (eval from the scene, min 1, no default) used to go to the farm
     as 1: the scene's value must be used unless the artist typed another."""
     desk = connected
-    bpy.context.scene.cycles.samples = 128
-    grp = use_kitchen_sink(desk, job_type_script, tmp_path)
+    grp = use_kitchen_sink(desk, job_type_script, tmp_path, samples=128)
     assert grp.scene_samples == 128
 
     bpy.context.scene.cycles.samples = 256  # the artist changes the scene: the setting follows

@@ -51,6 +51,11 @@ def test_render_job_type_completes_with_frames_where_the_job_said(connected: Mod
     assert folder is not None and folder.is_relative_to(farm.shared / "renders" / job_type), folder
     frames = [p.name for p in desk.core.results.frame_files(folder)]
     assert frames == ["000001.png", "000002.png", "000003.png"], (folder, frames)
+    # Rendered by the real Blender: its banner and its own progress lines are in the task logs.
+    logs = "".join(farm.task_log(t["id"]) for t in farm.get_json(f"/api/v3/jobs/{job_id}/tasks")["tasks"]
+                   if t["task_type"] == "blender")
+    assert f"Blender {farm.worker_blender_version()}" in logs, logs[:2000]
+    assert any("Fra:" in line and "Sample" in line for line in logs.splitlines()), logs[:2000]
 
 
 def test_echo_sleep_test_completes_and_logs_the_message(connected: ModuleType, farm: Farm, tmp_path: Path) -> None:
@@ -62,6 +67,8 @@ def test_echo_sleep_test_completes_and_logs_the_message(connected: ModuleType, f
     job = farm.wait_for_job(job_id, ("completed", "failed"))
     assert job["status"] == "completed", farm.log_tail("worker")
     tasks = farm.get_json(f"/api/v3/jobs/{job_id}/tasks")["tasks"]
-    assert sorted(t["name"] for t in tasks) == ["echo", "sleep-1", "sleep-2"] or len(tasks) == 3
+    # echo-sleep-test: one echo, then sleep_repeats sleep tasks (all named "sleep"), all run.
+    in_order = sorted(tasks, key=lambda t: t["index_in_job"])
+    assert [(t["name"], t["status"]) for t in in_order] == [("echo", "completed"), ("sleep", "completed"), ("sleep", "completed")]
     echo = next(t for t in tasks if t["name"] == "echo")
     assert "hello from Blender" in farm.get_raw(f"/api/v3/tasks/{echo['id']}/logtail").decode()

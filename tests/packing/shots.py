@@ -16,6 +16,8 @@ from typing import Optional
 
 import bpy
 
+from support.blender_helpers import quick_render
+
 RED = (1.0, 0.0, 0.0, 1.0)
 GREEN = (0.0, 1.0, 0.0, 1.0)
 
@@ -71,9 +73,8 @@ def _written(path: Path, blend_dir: Path, mode: str) -> str:
 def _fresh_scene() -> "bpy.types.Scene":
     bpy.ops.wm.read_homefile(use_empty=True)
     scene = bpy.context.scene
-    scene.render.engine = "CYCLES"
+    quick_render(scene)
     scene.view_settings.view_transform = "Standard"  # red stays (1, 0, 0)
-    scene.render.resolution_x, scene.render.resolution_y = 64, 36
     scene.frame_start = scene.frame_end = 1
     return scene
 

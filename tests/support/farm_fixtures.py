@@ -4,6 +4,8 @@ tests/conftest.py.
 - ``farm``: one Manager + Worker of the release under test for the whole session
   (``--flamenco-release``, default 3.8.5; tools/test.sh runs the end-to-end tests once per
   release). Job types: the built-ins plus the project's example scripts (manager_scripts/).
+  The Worker runs a real Blender that opens the files this Blender saves (local_farm.py):
+  Blender 4.3.2 for the 4.2 LTS tests, Debian sid's Blender 5 for the 5.0 tests.
 - ``shaman_farm``: the same with Shaman on (started only by tests that ask for it).
 - ``proxy``: a FaultProxy in front of ``farm`` for one test; its traffic must match the
   served API document.
@@ -57,9 +59,19 @@ def _release(config: pytest.Config) -> str:
     return str(config.getoption("--flamenco-release"))
 
 
+def worker_blender() -> str:
+    """The Worker's Blender for files saved in this process (its bpy's version)."""
+    try:
+        import bpy
+    except ImportError:
+        return local_farm.DEFAULT_WORKER_BLENDER
+    return local_farm.worker_blender_for(tuple(bpy.app.version))
+
+
 def _start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, folder: str,
            **kwargs: object) -> Iterator[Farm]:
     release = _release(request.config)
+    kwargs.setdefault("worker_blender", worker_blender())
     try:
         farm = Farm(tmp_path_factory.mktemp(folder), release, **kwargs)  # type: ignore[arg-type]
     except local_farm.FlamencoMissing as ex:

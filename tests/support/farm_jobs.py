@@ -95,12 +95,23 @@ def render_settings(farm: Farm, blendfile: Path, frames: str = "1-2", chunk_size
     }
 
 
+# The default scene, made quick to render (as blender_helpers.quick_render does in-process).
+QUICK_SCENE = """
+import bpy
+s = bpy.context.scene
+s.render.engine = "CYCLES"
+s.cycles.device, s.cycles.samples, s.cycles.use_denoising = "CPU", 4, False
+s.render.resolution_x, s.render.resolution_y, s.render.resolution_percentage = 64, 36, 100
+bpy.ops.wm.save_as_mainfile(filepath=PATH)
+"""
+
+
 def save_blendfile(farm: Farm, path: Path) -> Path:
-    """A real .blend (saved by bpy, with the Python the Worker's blender uses)."""
+    """A real .blend, saved by a Blender whose files the farm's Worker Blender opens."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         subprocess.run(
-            [farm.blender_python, "-c", f"import bpy; bpy.ops.wm.save_as_mainfile(filepath={str(path)!r})"],
+            [farm.blender_python, "-c", f"PATH = {str(path)!r}\n" + QUICK_SCENE],
             check=True, capture_output=True, timeout=120,
         )
     return path

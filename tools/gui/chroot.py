@@ -1,13 +1,20 @@
-"""A Debian trixie chroot with Blender 4.3, for running the add-on in a real Blender window.
+"""Debian chroots with a real Blender: the GUI tests' window and the farm Worker's `blender`.
 
-Usage (as root): python3 tools/gui/chroot.py [--rebuild]    prints the chroot's path
+Usage (as root): python3 tools/gui/chroot.py [--suite trixie|sid] [--rebuild] [--stamp]
+prints the chroot's path.
 
-The chroot lives outside the clone, in `${XDG_CACHE_HOME:-~/.cache}/flamenco-desk/gui-chroot/`,
+Two suites, because a Blender reads files of its own version and older only:
+  trixie  Blender 4.3.2: the GUI tests' window, and the Worker's Blender for files saved by
+          Blender 4.x (the 4.2 LTS tests). The default.
+  sid     Debian unstable's Blender (5.2 when this was written): the Worker's Blender for files
+          saved by Blender 5.0 (4.3 cannot open them: "may be from a newer version of Blender").
+
+A chroot lives outside the clone, in `${XDG_CACHE_HOME:-~/.cache}/flamenco-desk/gui-chroot/`,
 and is reused while its stamp (the recipe: suite, variant, mirror, packages) matches; a changed
 recipe builds a new one. A build goes into a temporary folder that is renamed into place only when
 it is complete, so an interrupted build never looks finished. The stamp also records the versions
 that were installed (the host tools' and the chroot's), which cannot be pinned: Debian serves
-whatever trixie holds today.
+whatever the suite holds today.
 
 Standard library only: it runs with any Python 3, before any venv exists.
 """
@@ -25,14 +32,16 @@ import time
 from pathlib import Path
 from typing import Optional
 
-SUITE = "trixie"
+DEFAULT_SUITE = "trixie"
+SUITES = ("trixie", "sid")
 VARIANT = "minbase"
 MIRROR = "http://deb.debian.org/debian"
-# Blender plus Mesa's software GL (llvmpipe) for GLX and EGL; python3-requests is the add-on's
-# HTTP library (Debian's Blender runs the system Python 3).
-PACKAGES = ("blender", "python3-requests", "libgl1-mesa-dri", "libglx-mesa0", "libegl-mesa0")
+# Blender plus Mesa's software GL (llvmpipe) for GLX and EGL (libegl1: without it EEVEE in
+# `blender -b` dies with "Couldn't open libEGL.so.1"); python3-requests is the add-on's HTTP
+# library (Debian's Blender runs the system Python 3).
+PACKAGES = ("blender", "python3-requests", "libgl1-mesa-dri", "libglx-mesa0", "libegl-mesa0", "libegl1")
 # Bump when the build steps change in a way the package list does not show.
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 
 # Host commands and the Debian packages that bring them.
 HOST_TOOLS = {
@@ -52,23 +61,25 @@ def cache_root() -> Path:
     return Path(base) / "flamenco-desk" / "gui-chroot"
 
 
-def recipe() -> dict[str, object]:
+def recipe(suite: str = DEFAULT_SUITE) -> dict[str, object]:
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}; one of {SUITES}")
     return {
         "recipe_version": RECIPE_VERSION,
-        "suite": SUITE,
+        "suite": suite,
         "variant": VARIANT,
         "mirror": MIRROR,
         "packages": sorted(PACKAGES),
     }
 
 
-def recipe_key() -> str:
-    return hashlib.sha256(json.dumps(recipe(), sort_keys=True).encode()).hexdigest()[:16]
+def recipe_key(suite: str = DEFAULT_SUITE) -> str:
+    return hashlib.sha256(json.dumps(recipe(suite), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def chroot_dir() -> Path:
-    """Where the chroot for the current recipe lives (built or not)."""
-    return cache_root() / f"{SUITE}-{recipe_key()}"
+def chroot_dir(suite: str = DEFAULT_SUITE) -> Path:
+    """Where the chroot for the suite's current recipe lives (built or not)."""
+    return cache_root() / f"{suite}-{recipe_key(suite)}"
 
 
 STAMP_NAME = "flamenco-desk-gui-chroot.json"
@@ -87,11 +98,11 @@ def read_stamp(root: Path) -> Optional[dict[str, object]]:
     return data if isinstance(data, dict) else None
 
 
-def is_ready(root: Path) -> bool:
+def is_ready(root: Path, suite: str = DEFAULT_SUITE) -> bool:
     stamp = read_stamp(root)
     return (
         stamp is not None
-        and stamp.get("recipe") == recipe()
+        and stamp.get("recipe") == recipe(suite)
         and (root / "usr" / "bin" / "blender").exists()
     )
 
@@ -152,10 +163,10 @@ def remove_tree(path: Path) -> None:
     subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=True)
 
 
-def build_into(tmp: Path) -> None:
+def build_into(tmp: Path, suite: str) -> None:
     cache = cache_root() / "debs"  # kept between builds: a rebuild downloads nothing twice
     cache.mkdir(parents=True, exist_ok=True)
-    run(["debootstrap", f"--variant={VARIANT}", f"--cache-dir={cache}", SUITE, str(tmp), MIRROR])
+    run(["debootstrap", f"--variant={VARIANT}", f"--cache-dir={cache}", suite, str(tmp), MIRROR])
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         "DEBIAN_FRONTEND": "noninteractive",
@@ -179,7 +190,10 @@ def build_into(tmp: Path) -> None:
                 os.link(deb, target)
             except OSError:
                 shutil.copy2(deb, target)
-    run(["chroot", str(tmp), "apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
+    # sid's Release file is valid for a week only; a package mirror that is a copy taken earlier
+    # (as the one CI reaches can be) serves one that apt calls expired, and refuses.
+    run(["chroot", str(tmp), "apt-get", "-o", "Acquire::Check-Valid-Until=false", "update", "-q"],
+        env=env, stdout=subprocess.DEVNULL)
     run(
         ["chroot", str(tmp), "apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES],
         env=env,
@@ -191,18 +205,18 @@ def build_into(tmp: Path) -> None:
     run(["chroot", str(tmp), "apt-get", "clean"], env=env)
 
 
-def ensure(rebuild: bool = False) -> Path:
+def ensure(rebuild: bool = False, suite: str = DEFAULT_SUITE) -> Path:
     """The chroot's path; builds it first when it is missing or its recipe changed."""
     ensure_host_tools()
-    root = chroot_dir()
-    if not rebuild and is_ready(root):
+    root = chroot_dir(suite)
+    if not rebuild and is_ready(root, suite):
         return root
     if os.geteuid() != 0:
         raise SystemExit("gui-chroot: building the chroot needs root (debootstrap, chroot)")
     base = cache_root()
     base.mkdir(parents=True, exist_ok=True)
     with _lock(base / ".lock"):
-        if not rebuild and is_ready(root):  # built by another process while we waited
+        if not rebuild and is_ready(root, suite):  # built by another process while we waited
             return root
         started = time.monotonic()
         tmp = base / f".building-{root.name}-{os.getpid()}"
@@ -210,9 +224,9 @@ def ensure(rebuild: bool = False) -> Path:
         for old in base.glob(".building-*"):
             remove_tree(old)
         try:
-            build_into(tmp)
+            build_into(tmp, suite)
             stamp = {
-                "recipe": recipe(),
+                "recipe": recipe(suite),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "build_seconds": round(time.monotonic() - started, 1),
                 "host_versions": host_versions(),
@@ -228,7 +242,7 @@ def ensure(rebuild: bool = False) -> Path:
             remove_tree(tmp)
             raise
         # Chroots of older recipes are no longer used.
-        for other in base.glob(f"{SUITE}-*"):
+        for other in base.glob(f"{suite}-*"):
             if other != root and not mounts_under(other):
                 remove_tree(other)
         log(f"built {root} in {time.monotonic() - started:.0f} s")
@@ -250,9 +264,14 @@ class _lock:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    if any(a not in ("--rebuild", "--stamp") for a in args):
+    suite = DEFAULT_SUITE
+    if "--suite" in args:
+        at = args.index("--suite")
+        suite = args[at + 1] if at + 1 < len(args) else ""
+        del args[at:at + 2]
+    if suite not in SUITES or any(a not in ("--rebuild", "--stamp") for a in args):
         raise SystemExit(__doc__)
-    path = ensure(rebuild="--rebuild" in args)
+    path = ensure(rebuild="--rebuild" in args, suite=suite)
     if "--stamp" in args:
         print(stamp_path(path).read_text(), end="")
     else:
