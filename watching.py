@@ -197,6 +197,7 @@ def _after_change() -> None:
     events, monitor.events = monitor.events, []
     for event in events:
         _notify(event)
+    _report_findings()
     if bpy.app.background:
         _print_progress()
     for listener in list(apply_listeners):
@@ -282,6 +283,28 @@ def _notify(event: core_monitor.JobEvent) -> None:
         _beep(ok)
 
 
+_reported: set[tuple[str, str]] = set()
+
+
+def _report_findings() -> None:
+    """Say once what the open job's task logs told: why a task failed, or that a GPU job
+    rendered on the CPU. A notice in the panel, and a line on the console (blender -b)."""
+    job_id = monitor.open_job_id
+    if job_id is None:
+        return
+    messages = []
+    if monitor.failure is not None:
+        messages.append(monitor.failure.failure_message())
+    if monitor.cpu_fallback is not None:
+        messages.append(monitor.cpu_fallback.cpu_fallback_message())
+    for message in messages:
+        if (job_id, message) in _reported:
+            continue
+        _reported.add((job_id, message))
+        notices.append(Notice(message, "ERROR", job_id))
+        print(f"Flamenco Desk: {message}", flush=True)
+
+
 def desktop_notification(title: str, text: str) -> bool:
     """Best effort and never blocking: only where the platform has a notifier."""
     if sys.platform.startswith("linux"):
@@ -316,6 +339,7 @@ def _manager_changed() -> None:
     _thumbnail_dir = None
     monitor.reset()
     notices.clear()
+    _reported.clear()
     _panel_seen_at = _farm_seen_at = 0.0
 
 
@@ -339,4 +363,5 @@ def unregister() -> None:
         _client.close()
     _client = _client_key = None
     notices.clear()
+    _reported.clear()
     monitor.reset()

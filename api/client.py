@@ -7,6 +7,7 @@ without outside locking (requests sessions aren't documented thread-safe).
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import json
 import platform as _platform
@@ -270,6 +271,7 @@ class ManagerClient:
         expect: tuple[int, ...] = (200,),
         accept: str = "application/json",
         stream: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         url = self.base_url + path
         data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
@@ -278,7 +280,7 @@ class ManagerClient:
         while True:
             response: requests.Response | None = None
             try:
-                response = self._attempt(method, url, data, params, accept, stream=stream)
+                response = self._attempt(method, url, data, params, accept, headers, stream=stream)
                 if response.status_code in expect:
                     return response
                 if response.status_code < 400:
@@ -437,7 +439,7 @@ class ManagerClient:
         response = self._request("GET", path, stream=True)
         parser = JobListParser()
         rows: list[JobRow] = []
-        try:
+        with self._reading(response):
             for chunk in response.iter_content(64 * 1024):
                 if on_bytes is not None:
                     on_bytes(len(chunk))
@@ -445,6 +447,14 @@ class ManagerClient:
                 if self._cancelled():
                     raise ResponseLost(self.base_url)
             rows += parser.close()
+        return rows
+
+    @contextlib.contextmanager
+    def _reading(self, response: requests.Response) -> Iterator[None]:
+        """Reading a streamed body: a break or a stall on the way is this client's error, and
+        the connection is released whatever happens."""
+        try:
+            yield
         except requests.exceptions.ConnectionError as exc:  # read timeouts are wrapped in this
             if any(isinstance(arg, ReadTimeoutError) for arg in exc.args):
                 raise ManagerTimeout(self.base_url, "read", self.read_timeout) from exc
@@ -453,7 +463,6 @@ class ManagerClient:
             raise ResponseLost(self.base_url) from exc
         finally:
             response.close()
-        return rows
 
     def find_jobs_by_metadata(self, key: str, value: str) -> list[Job]:
         """Jobs whose metadata[key] == value (filtered here; the Manager can't)."""
@@ -484,6 +493,27 @@ class ManagerClient:
             return None
         response.encoding = response.encoding or "utf-8"
         return response.text
+
+    def task_log_head(self, task_id: str, limit: int = 64 * 1024) -> str | None:
+        """The first `limit` bytes of a task's whole log, None without log: GET
+        /api/v3/tasks/{task_id}/log for where the Manager keeps it, then that file. The tail
+        says why a task failed; the head says how it started (device, Blender version)."""
+        path = f"{API}/tasks/{_check_uuid(task_id, 'task')}/log"
+        status, data = self._get_json(path, expect=(200, 204))
+        if status == 204:
+            return None
+        url = data.get("url") if isinstance(data, dict) else None
+        if not isinstance(url, str) or not url.startswith("/") or url.startswith("//"):
+            raise InvalidResponse("the task log's url is not a path on the Manager", f"GET {path}")
+        response = self._request("GET", url, expect=(200, 206), accept="text/plain", stream=True,
+                                 headers={"Range": f"bytes=0-{limit - 1}"})
+        head = b""
+        with self._reading(response):
+            for chunk in response.iter_content(16 * 1024):  # bounded whatever the server sends
+                head += chunk
+                if len(head) >= limit:
+                    break
+        return head[:limit].decode("utf-8", errors="replace")
 
     def job_last_rendered(self, job_id: str) -> LastRendered | None:
         """GET /api/v3/jobs/{job_id}/last-rendered; None until an image exists."""

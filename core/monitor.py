@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 from ..api import events, models
 from ..api.event_stream import StreamState, StreamStatus
-from . import ordering
+from . import ordering, task_log
 from .farm import FarmView
 from .job_actions import ACTIVE_STATES
 from .job_index import JobIndex
@@ -106,6 +106,10 @@ class Monitor:
         self.tasks: list[models.TaskSummary] = []
         self.task_counts: Counter[str] = Counter()
         self.log: Optional[tuple[str, str]] = None
+        # What the open job's task logs said: why a task failed, a GPU render gone to the CPU.
+        self.failure: Optional[task_log.LogLine] = None
+        self.cpu_fallback: Optional[task_log.LogLine] = None
+        self._head_read = False  # the start of one finished render task's log was read
         self.selected_task_id: Optional[str] = None
         self.last_rendered: Optional[models.LastRendered] = None
         self.thumbnail: Optional[Path] = None
@@ -145,6 +149,8 @@ class Monitor:
         self.open_job_id = job_id
         self.open_job = self.jobs.get(job_id) if job_id else None
         self.tasks, self.task_counts, self.log = [], Counter(), None
+        self.failure = self.cpu_fallback = None
+        self._head_read = False
         self.selected_task_id = None
         self.last_rendered, self.thumbnail = None, None
         self.rate = ProgressRate()
@@ -218,6 +224,17 @@ class Monitor:
                     return task.id
         return None
 
+    def _head_task(self) -> Optional[str]:
+        """Once the open job is finished: a render task whose log's start is read once (a GPU
+        job type says there which device it got; the tail has scrolled past it)."""
+        job = self.open_job
+        if self._head_read or self.cpu_fallback or job is None or job.status not in FINAL_STATES:
+            return None
+        for task in self.tasks:
+            if task.task_type == "blender" and task.status in ("completed", "failed"):
+                return task.id
+        return None
+
     def wanted_requests(self, thumbnails: bool = True, can_list: bool = True) -> list[Request]:
         """Everything due now, most important first (a poll takes the first two)."""
         now = self.clock()
@@ -242,6 +259,9 @@ class Monitor:
             log_task = self._log_task()
             if log_task and (now >= self._log_at or self.log is None or self.log[0] != log_task):
                 wanted.append(("log", log_task))
+            head_task = self._head_task()
+            if head_task:
+                wanted.append(("log_head", head_task))
         others = [i for i in self._watched() if i != opened and self._job_due(i, now)]
         others.sort(key=lambda i: self._checked.get(i, 0.0))  # the longest unread first
         wanted += [("job", i) for i in others]
@@ -343,6 +363,10 @@ class Monitor:
             self.log = result.log
             running = any(t.id == ident and t.status == "active" for t in self.tasks)
             self._log_at = now + LOG_INTERVAL if running else float("inf")
+            self._read_log(ident, result.log[1])
+        elif kind == "log_head" and result.log_head is not None:
+            self._head_read = True
+            self._read_log(ident, result.log_head[1])
         elif kind == "farm_status" and result.farm_status is not None:
             self.farm.set_status(result.farm_status, now)
         elif kind == "workers" and result.workers is not None:
@@ -354,6 +378,19 @@ class Monitor:
                 self.farm.worker_gone(ident)
             elif result.worker is not None:
                 self.farm.set_worker(result.worker, now)
+
+    def _read_log(self, task_id: str, text: str) -> None:
+        task = next((t for t in self.tasks if t.id == task_id), None)
+        if task is None:  # a log of a job that is no longer open
+            return
+        if task.status in ("failed", "soft-failed"):
+            line = task_log.failure_line(text)
+            if line:
+                self.failure = task_log.LogLine(task.name, line)
+        if self.cpu_fallback is None:
+            line = task_log.cpu_fallback_line(text)
+            if line:
+                self.cpu_fallback = task_log.LogLine(task.name, line)
 
     def _job_gone(self, job_id: str) -> None:
         self._gone.add(job_id)

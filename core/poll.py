@@ -43,6 +43,7 @@ class PollResult:
     tasks: Optional[list[models.TaskSummary]] = None
     task_counts: Optional[Counter[str]] = None
     log: Optional[tuple[str, str]] = None
+    log_head: Optional[tuple[str, str]] = None
     last_rendered: Optional[models.LastRendered] = None
     thumbnail: Optional[Path] = None
     farm_status: Optional[str] = None
@@ -80,6 +81,8 @@ def _fetch(client: ManagerClient, plan: PollPlan, result: PollResult, kind: str,
         result.task_counts = Counter(t.status for t in result.tasks)
     elif kind == "log":
         result.log = (ident, client.task_logtail(ident) or "")
+    elif kind == "log_head":
+        result.log_head = (ident, client.task_log_head(ident) or "")
     elif kind == "last_rendered":
         result.last_rendered = client.job_last_rendered(ident)
     elif kind == "thumbnail":

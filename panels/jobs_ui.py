@@ -181,6 +181,13 @@ def draw_open_job(layout: Any, context: Any) -> None:
     fit.wrapped(layout, context, f"{job.type}  ·  {job.status}")
     if job.activity:
         fit.wrapped(layout, context, job.activity)
+    # What the task logs say, where the artist looks first: why it failed, a GPU job on the CPU.
+    for found in (mon.failure, mon.cpu_fallback):
+        if found is not None:
+            col = layout.column()
+            col.alert = True
+            text = found.failure_message() if found is mon.failure else found.cpu_fallback_message()
+            fit.wrapped(col, context, text, "ERROR")
     draw_progress(layout, job)
     layout.label(text=time_line(job))
     if mon.task_counts:
