@@ -1,7 +1,8 @@
-"""The demo: a local Flamenco farm (the real Manager and Worker, tools/local_farm.py), and
-headless Blender (the bpy module) with Flamenco Desk installed from its zip: a generated
-shot, one-click submission of the built-in `simple-blender-render`, the add-on's own
-progress lines until the job ends, then where the frames and the preview video are.
+"""The demo: a local Flamenco farm (the real Manager and Worker, tools/local_farm.py, whose
+Worker renders with a real Blender), and headless Blender (the bpy module) with Flamenco Desk
+installed from its zip: a small generated shot (a few objects, a light, a moving camera),
+one-click submission of the built-in `simple-blender-render`, the add-on's own progress lines
+until the job ends, then where the frames and the preview video are.
 
 Run with a Python that has bpy: python tools/demo_blender.py --workdir DIR [--release 3.8.5]
 """
@@ -28,8 +29,13 @@ def main() -> int:
     import build_extension
     import local_farm
 
+    import bpy
+
+    # The Worker's Blender must open the files this Blender saves (local_farm.py).
+    worker_blender = local_farm.worker_blender_for(tuple(bpy.app.version))
     try:
-        farm = local_farm.Farm(args.workdir / "farm", args.release, name="Flamenco Desk Demo Farm").start()
+        farm = local_farm.Farm(args.workdir / "farm", args.release, name="Flamenco Desk Demo Farm",
+                               worker_blender=worker_blender).start()
     except local_farm.FlamencoMissing as ex:
         print(f"Flamenco Desk demo: {ex}", flush=True)
         return 2
@@ -43,29 +49,18 @@ def demo(args: argparse.Namespace, farm: "object", build_extension: "object") ->
     import local_farm
 
     assert isinstance(farm, local_farm.Farm)
-    print(f"Farm: Flamenco Manager {farm.release} at {farm.url} with one Worker "
-          f"(logs in {farm.root}); shared storage {farm.shared}", flush=True)
+    manager_version = farm.get_json("/api/v3/version")["version"]  # what it says it is, not what was asked for
+    print(f"Farm: Flamenco Manager {manager_version} at {farm.url} with one Worker rendering with "
+          f"Blender {farm.worker_blender_version()} (logs in {farm.root}); shared storage {farm.shared}",
+          flush=True)
 
     desk = build_extension.install(build_extension.build(args.workdir / "dist"))  # type: ignore[attr-defined]
     import bpy
 
     bpy.context.preferences.addons[build_extension.MODULE].preferences.manager_url = farm.url  # type: ignore[attr-defined]
 
-    # A small shot: a lit, animated cube seen by a camera.
-    bpy.ops.wm.read_homefile(use_empty=True)
+    make_shot(bpy)
     scene = bpy.context.scene
-    scene.frame_start, scene.frame_end = 1, 12
-    bpy.ops.mesh.primitive_cube_add()
-    cube = bpy.context.active_object
-    cube.keyframe_insert("rotation_euler", frame=1)
-    cube.rotation_euler[2] = 1.5
-    cube.keyframe_insert("rotation_euler", frame=12)
-    cam = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
-    cam.location, cam.rotation_euler = (6.0, -6.0, 4.5), (1.1, 0.0, 0.785)
-    scene.collection.objects.link(cam)
-    scene.camera = cam
-    sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", "SUN"))
-    scene.collection.objects.link(sun)
     shot = args.workdir / "project" / "sq010_sh010.blend"
     shot.parent.mkdir(parents=True, exist_ok=True)
     bpy.ops.wm.save_as_mainfile(filepath=str(shot))
@@ -106,12 +101,56 @@ def demo(args: argparse.Namespace, farm: "object", build_extension: "object") ->
     folder = desk.core.results.output_dir(job, info.variables if info else {})
     frames = desk.core.results.frame_files(folder) if folder else []
     videos = sorted(p for p in folder.iterdir() if p.suffix in (".mp4", ".mkv", ".mov")) if folder else []
-    print(f'\nJob "{job.name}" {job.status} on Flamenco {farm.release}. {len(frames)} frames in {folder}:', flush=True)
+    print(f'\nJob "{job.name}" {job.status} on Flamenco {manager_version}. {len(frames)} frames in {folder}:',
+          flush=True)
     for frame in frames:
         print(f"  {frame}")
     for video in videos:
         print(f"Preview video: {video}")
     return 0 if job.status == "completed" else 1
+
+
+def make_shot(bpy: "object") -> None:
+    """A shot a person can look at: a floor, three shapes, a sun, and a camera that moves
+    past them over 12 frames, 480×270. Cycles with few samples and no denoising, so the
+    Worker's Blender renders a frame in about a second on a CPU (Debian's Blender 4.3 cannot
+    denoise)."""
+    bpy.ops.wm.read_homefile(use_empty=True)  # type: ignore[attr-defined]
+    scene = bpy.context.scene  # type: ignore[attr-defined]
+    scene.frame_start, scene.frame_end = 1, 12
+    render = scene.render
+    render.engine = "CYCLES"
+    render.resolution_x, render.resolution_y, render.resolution_percentage = 480, 270, 100
+    scene.cycles.device, scene.cycles.samples, scene.cycles.use_denoising = "CPU", 16, False
+    ops, data = bpy.ops, bpy.data  # type: ignore[attr-defined]
+    ops.mesh.primitive_plane_add(size=20)
+    for add, location, color in (
+        (ops.mesh.primitive_cube_add, (-2.5, 0.0, 1.0), (0.8, 0.15, 0.1, 1.0)),
+        (ops.mesh.primitive_uv_sphere_add, (0.0, 0.5, 1.0), (0.1, 0.5, 0.8, 1.0)),
+        (ops.mesh.primitive_cone_add, (2.5, 0.0, 1.0), (0.9, 0.7, 0.1, 1.0)),
+    ):
+        add(location=location)
+        material = data.materials.new("Paint")
+        material.diffuse_color = color
+        if bpy.app.version < (5, 0, 0):  # type: ignore[attr-defined]  # always on since 5.0
+            material.use_nodes = True
+        material.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = color
+        bpy.context.active_object.data.materials.append(material)  # type: ignore[attr-defined]
+    sun = data.objects.new("Sun", data.lights.new("Sun", "SUN"))
+    sun.rotation_euler = (0.7, 0.2, 0.5)
+    sun.data.energy = 4.0
+    scene.collection.objects.link(sun)
+    world = data.worlds.new("Sky")
+    world.color = (0.4, 0.5, 0.7)
+    scene.world = world
+    cam = data.objects.new("Camera", data.cameras.new("Camera"))
+    scene.collection.objects.link(cam)
+    scene.camera = cam
+    # The camera moves across the set: each frame shows something new.
+    for frame, x in ((1, -5.0), (12, 5.0)):
+        cam.location, cam.rotation_euler = (x, -9.0, 3.5), (1.25, 0.0, x * 0.04)
+        cam.keyframe_insert("location", frame=frame)
+        cam.keyframe_insert("rotation_euler", frame=frame)
 
 
 if __name__ == "__main__":
