@@ -5,7 +5,6 @@ cannot pass websockets: the Manager then answers 503). And the streamed job list
 from __future__ import annotations
 
 import queue
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from api.events import ALL_JOBS, ALL_WORKERS, JOB, JobUpdate, Subscribed, Subscr
 from api.joblist import job_from_row
 from local_farm import Farm
 from support.fault_proxy import FaultProxy
+from support.farm_jobs import echo_settings, submit
 
 
 class Recorder:
@@ -89,6 +89,36 @@ def test_subscriptions_events_pings_and_stop(farm: Farm, make_job: Callable[...,
     assert not stream.alive and rec.statuses[-1].state == StreamState.STOPPED
 
 
+def test_events_of_a_job_the_worker_runs(farm: Farm) -> None:
+    """Task events name their worker and count steps since 3.8; 3.6 sends neither, so the
+    client reads an unnamed worker and 0/0 (api-notes §5)."""
+    newest = farm.release != "3.6"
+    job_id = submit(farm, "echo-sleep-test", echo_settings("events", seconds=1, repeats=1), priority=100,
+                    initial_status="paused")["id"]
+    rec = Recorder()
+    stream = EventStream(farm.url, on_event=rec.events.put, on_status=rec.status)
+    stream.start()
+    try:
+        stream.want({Subscription(ALL_JOBS), Subscription(JOB, job_id)})
+        rec.wait_for(lambda e: e == Subscribed(Subscription(JOB, job_id)))
+        farm.post_json(f"/api/v3/jobs/{job_id}/setstatus", {"status": "queued", "reason": "go"})
+        farm.wait_for_job(job_id)
+        events: list[Any] = []
+        while not any(isinstance(e, JobUpdate) and e.id == job_id and e.status == "completed" for e in events):
+            events.append(rec.wait_for(lambda e: True))
+    finally:
+        stream.stop()
+    done = [e for e in events if isinstance(e, TaskUpdate) and e.status == "completed"]
+    assert sorted(e.name for e in done) == ["echo", "sleep"] and {e.job_id for e in done} == {job_id}
+    if newest:
+        assert {(e.worker_name, e.steps_completed, e.steps_total) for e in done} == {(farm.worker_name, 1, 1)}
+    else:
+        assert {(e.worker_id, e.worker_name, e.steps_completed, e.steps_total) for e in done} == {("", "", 0, 0)}
+    completed = next(e for e in events if isinstance(e, JobUpdate) and e.status == "completed")
+    assert (completed.previous_status, completed.steps_completed, completed.steps_total) == (
+        "active", *((2, 2) if newest else (0, 0)))
+
+
 def test_upgrade_refused_is_reported_and_retried(proxy: FaultProxy) -> None:
     rec = Recorder()
     stream = EventStream(proxy.url, on_event=rec.events.put, on_status=rec.status, retry_min=0.1, retry_max=0.2)
@@ -149,5 +179,15 @@ def test_stop_while_connecting_to_a_silent_server() -> None:
     while stream.alive and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not stream.alive, "the stopped stream's thread ends without waiting for the read timeout"
+    assert rec.statuses[-1].state == StreamState.STOPPED
+    # The silent server got the upgrade request, then saw the stopped stream hang up.
+    silent.settimeout(2)
+    connection, _ = silent.accept()
+    connection.settimeout(2)
+    received = b""
+    while chunk := connection.recv(4096):
+        received += chunk
+    connection.close()
     silent.close()
-    assert threading.active_count() >= 1
+    assert received.startswith(b"GET /socket.io/?EIO=3&transport=websocket HTTP/1.1\r\n"), received
+    assert b"\r\nUpgrade: websocket\r\n" in received and received.endswith(b"\r\n\r\n"), received
