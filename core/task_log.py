@@ -23,6 +23,9 @@ _BLENDER5 = re.compile(r"^\d\d:\d\d[.:]\d+\s+[\w.]+\s+\|\s?")
 _MANAGER = re.compile(r"^\d{4}-\d\d-\d\dT\S+ ")
 _ERROR = re.compile(r"^(Error:|ERROR\b|Flamenco ERROR\b|Fatal\b|FATAL\b|Segmentation fault)")
 _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
+# Blender's words for a failure without "Error:" ("Couldn't open libGL.so.1 …").
+_FAILURE_WORDS = re.compile(r"\b(couldn'?t|could not|cannot|can'?t|failed|unable to|aborted)\b", re.IGNORECASE)
+_PROGRESS = re.compile(r"^Fra:")  # Blender's status lines repeat messages mid-render
 _WORKER_FAILED = re.compile(r"^Failed: ")
 # A GPU job type's warning that it went to the CPU ("… rendering on the CPU instead"), or a
 # fallback said in other words. Not "renders on the CPU": a job that asked for the CPU says that.
@@ -72,16 +75,20 @@ def blender_lines(log: str) -> Iterable[str]:
 
 
 def failure_line(log: str) -> Optional[str]:
-    """Why the task failed: Blender's last error line, else the last exception, else the
-    Worker's own `Failed: …`; None when the log says nothing of it."""
-    error = exception = None
+    """Why the task failed: Blender's last explicit error line ("Error: …", a job type's
+    "ERROR"), else its last words of failure (an exception, "Couldn't open …"; the last, because
+    a Blender that carries on after an add-on's traceback at start-up did not fail of that),
+    else the Worker's own `Failed: …`; None when the log says nothing of it."""
+    error = other = None
     for line in blender_lines(log):
+        if _PROGRESS.match(line):
+            continue
         if _ERROR.match(line):
             error = line
-        elif _EXCEPTION.match(line):
-            exception = line
-    if error or exception:
-        return shown(str(error or exception))
+        elif _EXCEPTION.match(line) or _FAILURE_WORDS.search(line):
+            other = line
+    if error or other:
+        return shown(str(error or other))
     worker = [line for line in log.splitlines() if _WORKER_FAILED.match(line)]
     return shown(worker[-1]) if worker else None
 

@@ -69,3 +69,16 @@ def test_failure_messages_say_what_to_do_for_known_failures() -> None:
     assert "older Blender than the one that saved this file" in newer.failure_message()
     other = task_log.LogLine("render-2", "Error: something else")
     assert other.failure_message() == 'Task "render-2" failed: Error: something else'
+
+
+def test_an_add_ons_traceback_at_start_up_is_not_taken_for_why_blender_failed() -> None:
+    """Debian sid's Blender 5.2 prints an add-on's traceback at every start and carries on;
+    this render then failed for want of OpenGL (the real log of a GUI test's EEVEE job)."""
+    log = ("pid=6771 > Traceback (most recent call last):\n"
+           "pid=6771 >   File \"/usr/share/blender/scripts/modules/_bpy_internal/http/downloader.py\", line 51\n"
+           "pid=6771 >     import cattrs\n"
+           "pid=6771 > ModuleNotFoundError: No module named 'cattrs'\n"
+           "pid=6771 > 00:00.649  render           | Engine: EEVEE\n"
+           "pid=6771 > Couldn't open libGL.so.1 or libOpenGL.so.0\n"
+           "Failed: command exited abnormally with code 250\n")
+    assert task_log.failure_line(log) == "Couldn't open libGL.so.1 or libOpenGL.so.0"

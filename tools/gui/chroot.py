@@ -36,10 +36,12 @@ DEFAULT_SUITE = "trixie"
 SUITES = ("trixie", "sid")
 VARIANT = "minbase"
 MIRROR = "http://deb.debian.org/debian"
-# Blender plus Mesa's software GL (llvmpipe) for GLX and EGL (libegl1: without it EEVEE in
-# `blender -b` dies with "Couldn't open libEGL.so.1"); python3-requests is the add-on's HTTP
-# library (Debian's Blender runs the system Python 3).
-PACKAGES = ("blender", "python3-requests", "libgl1-mesa-dri", "libglx-mesa0", "libegl-mesa0", "libegl1")
+# Blender plus Mesa's software GL (llvmpipe) for GLX and EGL. EEVEE in `blender -b` dies
+# without libegl1 ("Couldn't open libEGL.so.1", 4.3) and without libopengl0 ("Couldn't open
+# libGL.so.1 or libOpenGL.so.0", 5.2): Debian's Blender does not depend on them.
+# python3-requests is the add-on's HTTP library (Debian's Blender runs the system Python 3).
+PACKAGES = ("blender", "python3-requests", "libgl1-mesa-dri", "libglx-mesa0", "libegl-mesa0", "libegl1",
+            "libopengl0")
 # Bump when the build steps change in a way the package list does not show.
 RECIPE_VERSION = 3
 

@@ -33,12 +33,16 @@ def connect(gui: GuiSession, url: str, timeout: float = 60.0) -> str:
 
 
 def save_shot(gui: GuiSession, path: Path, frames: tuple[int, int] = (1, 4), resolution_percentage: int = 10) -> Path:
-    """Save the open file (the default scene: cube, light, camera) as the artist's shot."""
+    """Save the open file (the default scene: cube, light, camera) as the artist's shot, quick
+    to render on the Worker's real Blender: Cycles on the CPU, 4 samples, no denoising (EEVEE
+    on a software GL takes 12-30 s a frame; Debian's Blender 4.3 cannot denoise)."""
     gui.exec(
         f"""
 scene = C.scene
 scene.frame_start, scene.frame_end = {frames[0]}, {frames[1]}
 scene.render.resolution_percentage = {resolution_percentage}
+scene.render.engine = "CYCLES"
+scene.cycles.device, scene.cycles.samples, scene.cycles.use_denoising = "CPU", 4, False
 import os
 os.makedirs({str(path.parent)!r}, exist_ok=True)
 bpy.ops.wm.save_as_mainfile(filepath={str(path)!r})
