@@ -41,6 +41,9 @@ def prefs(desk: ModuleType) -> Iterator[object]:
     p = bpy.context.preferences.addons[MODULE].preferences
     saved = (p.manager_url, p.connect_timeout, p.read_timeout)
     yield p
+    # Looked up again: a test that unregisters and registers the add-on frees the class behind
+    # `p`, and writing through it then crashes Blender (seen as a segfault in this teardown).
+    p = bpy.context.preferences.addons[MODULE].preferences
     p.manager_url, p.connect_timeout, p.read_timeout = saved
 
 
