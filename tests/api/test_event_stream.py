@@ -1,6 +1,7 @@
 """The event-stream client against the real Manager: handshake, acknowledged subscriptions,
-typed events, keep-alive pings, clean stop; refused upgrades (through the fault proxy, which
-cannot pass websockets: the Manager then answers 503). And the streamed job list."""
+typed events, keep-alive pings, clean stop; refused upgrades (through the fault proxy told to
+strip the upgrade, as a proxy without websocket support does: the Manager then answers 503). And
+the streamed job list."""
 
 from __future__ import annotations
 
@@ -120,6 +121,7 @@ def test_events_of_a_job_the_worker_runs(farm: Farm) -> None:
 
 
 def test_upgrade_refused_is_reported_and_retried(proxy: FaultProxy) -> None:
+    proxy.websockets = "refuse"
     rec = Recorder()
     stream = EventStream(proxy.url, on_event=rec.events.put, on_status=rec.status, retry_min=0.1, retry_max=0.2)
     stream.start()

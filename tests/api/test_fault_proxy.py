@@ -1,9 +1,11 @@
 """The fault proxy in front of the real Manager does what the tests rely on: real answers pass
-through unchanged, faults happen exactly where and as often as asked, and a dropped response
-is one the Manager did act on."""
+through unchanged, faults happen exactly where and as often as asked, a dropped response is
+one the Manager did act on, and the Manager's event stream passes through (or is refused or
+held, on request)."""
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -12,9 +14,11 @@ import pytest
 import requests
 
 from api import ManagerClient, SubmittedJob
+from api.event_stream import EventStream, StreamState, StreamStatus
+from api.events import ALL_JOBS, JobUpdate, Subscribed, Subscription
 from local_farm import Farm
 from support.fault_proxy import FaultProxy
-from support.farm_jobs import unique, wait_until
+from support.farm_jobs import echo_job, unique, wait_until
 
 MakeJob = Callable[..., SubmittedJob]
 
@@ -123,3 +127,64 @@ def test_request_log_records_details(client: ManagerClient, proxy: FaultProxy, m
     entry = proxy.requests_log[-1]
     assert (entry.method, entry.path, entry.body["type"]) == ("POST", "/api/v3/jobs/check", "simple-blender-render")
     assert entry.headers["Content-Type"] == "application/json" and started <= entry.time <= time.time()
+
+
+def _stream(proxy: FaultProxy, **options: float) -> tuple[EventStream, "queue.Queue[object]", list[StreamStatus]]:
+    events: queue.Queue[object] = queue.Queue()
+    statuses: list[StreamStatus] = []
+    stream = EventStream(proxy.url, on_event=events.put, on_status=statuses.append, **options)
+    stream.want({Subscription(ALL_JOBS)})
+    stream.start()
+    return stream, events, statuses
+
+
+def _next(events: "queue.Queue[object]", match: Callable[[object], bool], timeout: float = 10.0) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        event = events.get(timeout=max(0.01, deadline - time.monotonic()))
+        if match(event):
+            return event
+
+
+def test_event_stream_passes_through(proxy: FaultProxy, farm: Farm) -> None:
+    stream, events, statuses = _stream(proxy, retry_min=0.1, retry_max=0.2)
+    try:
+        _next(events, lambda e: isinstance(e, Subscribed))
+        assert stream.status.state == StreamState.LIVE
+        # REST faults still apply beside the open stream, and leave it alone.
+        proxy.respond(r"/status$", 500, {"code": 500, "message": "x"})
+        assert requests.get(proxy.url + "/api/v3/status", timeout=10).status_code == 500
+        name = unique("streamed")
+        job_id = echo_job(farm, name)  # straight to the Manager: only the event can tell the proxy's client
+        update = _next(events, lambda e: isinstance(e, JobUpdate) and e.id == job_id)
+        assert update.name == name  # type: ignore[attr-defined]
+        assert (stream.status.state, stream.status.connects) == (StreamState.LIVE, 1)
+        assert [r.path for r in proxy.requests_to(r"^/socket\.io/")] == ["/socket.io/"]  # one upgrade, logged
+        # Refused connections cut the open stream too; it comes back once the proxy listens again.
+        proxy.refuse_connections()
+        wait_until(lambda: stream.status.state == StreamState.DOWN, 10, "the stream cut")
+        assert not stream.status.refused
+        proxy.resume()
+        wait_until(lambda: stream.status.state == StreamState.LIVE and stream.status.connects == 2, 10, "back")
+    finally:
+        stream.stop()
+    assert proxy.contract_violations == []
+
+
+@pytest.mark.parametrize("mode", ["refuse", "hold"])
+def test_event_stream_refused_or_held_on_request(proxy: FaultProxy, mode: str) -> None:
+    proxy.websockets = mode
+    stream, events, statuses = _stream(proxy, read_timeout=0.5, retry_min=0.1, retry_max=0.2)
+    try:
+        wait_until(lambda: any(s.state == StreamState.DOWN for s in statuses), 10, "the stream down")
+        down = next(s for s in statuses if s.state == StreamState.DOWN)
+        if mode == "refuse":  # the Manager's own refusal of an upgrade stripped on the way
+            assert down.refused and "503" in down.detail, down
+        else:  # no answer at all: a hung Manager, not one without a stream
+            assert not down.refused and ("timed out" in down.detail or "no answer" in down.detail), down
+        assert not any(s.state == StreamState.LIVE for s in statuses)
+        assert len(proxy.requests_to(r"^/socket\.io/")) >= 1
+        proxy.websockets = "pass"
+        wait_until(lambda: stream.status.state == StreamState.LIVE, 10, "live once passed")
+    finally:
+        stream.stop()

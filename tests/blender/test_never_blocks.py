@@ -150,6 +150,9 @@ def test_timer_survives_a_failing_callback(clean_desk: ModuleType) -> None:
 
 def test_every_manager_operator_returns_while_requests_are_held(connected: ModuleType, proxy: FaultProxy, farm: Farm, tmp_path: Path) -> None:
     desk = connected
+    # Polled, not live: a live monitor's own REST reads (on subscribing) would be held too and
+    # take the background threads the operators' requests are counted on.
+    proxy.websockets = "refuse"
     # A real job with a real last-rendered frame: one frame rendered by the Worker.
     save_shot(tmp_path / "artist" / "shot.blend", 1, 1)
     select_job_type(desk, "simple-blender-render").render_output_root = str(farm.shared / "renders")
@@ -170,7 +173,7 @@ def test_every_manager_operator_returns_while_requests_are_held(connected: Modul
 
     mon.next_poll_at = float("inf")  # only the operators send, below
     versions_before = len(proxy.requests_to(r"^/api/v3/version$"))
-    # Everything but the event stream's retries (the proxy cannot pass websockets anyway).
+    # Everything but the event stream (it has a thread of its own; held, it is not an operator's).
     proxy.hold(r"^/(?!socket\.io/)")
     calls = {
         "test_connection": lambda: bpy.ops.flamenco_desk.test_connection(),

@@ -2,8 +2,8 @@
 stream, falling back to polling and back, across a Manager restart; its timer callback is
 called directly (timers do not tick in the bpy module). The add-on talks to the Manager
 through a loopback TCP relay (tests/support/tcp_relay.py), which passes websockets and can
-drop them or refuse them; the other end-to-end tests use the fault proxy, which cannot pass
-websockets, so they exercise the polling fallback."""
+drop them or refuse them. The other end-to-end tests use the fault proxy, which passes the
+event stream too (they are live as well) and can refuse or hold it to force polling."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """Watching and steering jobs in Blender against the real Manager and Worker. Timers do not
-tick in the bpy module, so the tests drive the add-on's timer callback."""
+tick in the bpy module, so the tests drive the add-on's timer callback. The fault proxy passes
+the Manager's event stream, so the monitor is live here as in Blender; tests of the polling
+fallback switch the stream off at the proxy (``proxy.websockets``)."""
 
 from __future__ import annotations
 
@@ -195,14 +197,14 @@ def test_actions_pause_resume_cancel_requeue(connected: ModuleType, farm: Farm, 
     # Paused later: tasks are paused, so resuming needs `requeueing`.
     act(desk, job_id, "resume")
     assert sent_statuses()[-1] == "requeueing"
-    assert settle(desk).open_job.status in ("queued", "active")
+    assert settle(desk).open_job.status in ("requeueing", "queued", "active")  # live: the passing state too
     act(desk, job_id, "cancel")
     assert watch_until(desk, lambda m: m.open_job.status == "canceled", timeout=30)
     # Actions are only offered where they make sense.
     with pytest.raises(RuntimeError, match="Cannot pause"):
         bpy.ops.flamenco_desk.job_action(job_id=job_id, action="pause")
     act(desk, job_id, "requeue")
-    assert settle(desk).open_job.status in ("queued", "active")
+    assert settle(desk).open_job.status in ("requeueing", "queued", "active")
     assert sent_statuses() == ["queued", "pause-requested", "requeueing", "cancel-requested", "requeueing"]
 
 
@@ -218,7 +220,8 @@ def test_requeue_failed_tasks_priority_tag_and_delete(connected: ModuleType, far
     blend.write_bytes(kept)
     assert bpy.ops.flamenco_desk.job_action(job_id=job_id, action="requeue_failed") == {"FINISHED"}
     tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.operators.jobs.ACTION_KEY))
-    assert settle(desk).open_job.status in ("queued", "active")  # a failed job: the job is requeued
+    # A failed job: the job is requeued (live, the Manager's passing "requeueing" is seen too).
+    assert settle(desk).open_job.status in ("requeueing", "queued", "active")
     farm.kick_worker()
     mon = watch_until(desk, lambda m: m.open_job.status == "completed")
     assert mon.task_counts["completed"] == len(mon.tasks)
@@ -263,6 +266,8 @@ def test_worker_tag_is_offered_only_where_the_manager_has_it(connected: ModuleTy
 @pytest.mark.parametrize("count", [1, 10, 100])
 def test_requests_per_poll_do_not_grow_with_listed_jobs(connected: ModuleType, farm: Farm, proxy: FaultProxy,
                                                         tmp_path: Path, count: int) -> None:
+    # Without the event stream every poll here also re-reads the job list: the costly case.
+    proxy.websockets = "refuse"
     desk = connected
     first = submit_echo(desk, tmp_path, paused=True)
     client = desk.state.client()
@@ -313,6 +318,47 @@ def test_unreachable_manager_backs_off_and_recovers_by_itself(connected: ModuleT
     mon.next_poll_at = min(mon.next_poll_at, time.monotonic() + 1.0)  # keep it short
     tick_until(desk, lambda: mon.error is None, timeout=15)
     assert mon.open_job.status == "paused"
+    # The event stream was cut with everything else: it is back too.
+    tick_until(desk, lambda: mon.live and mon.stream.connects >= 2, timeout=30)
+
+
+def test_the_monitor_is_live_through_the_proxy(connected: ModuleType, farm: Farm, proxy: FaultProxy,
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    desk = connected
+    job_id = open_paused_echo(desk, tmp_path)
+    mon = desk.watching.monitor
+    tick_until(desk, lambda: mon.live, timeout=15)
+    assert mon.status_line() == "Live updates from the Manager"
+    assert proxy.requests_to(r"^/socket\.io/$")
+    applied: list[Any] = []
+    apply_event = mon.apply_event
+    monkeypatch.setattr(mon, "apply_event", lambda event: (applied.append(event), apply_event(event)))
+    # Straight to the Manager, not through the proxy: the add-on can only hear of it.
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 33})
+    tick_until(desk, lambda: mon.open_job.priority == 33, timeout=10)
+    updates = [e for e in applied if isinstance(e, desk.api.events.JobUpdate) and e.id == job_id]
+    assert updates and updates[-1].priority == 33, applied
+    assert mon.live
+
+
+@pytest.mark.parametrize("websockets", ["refuse", "hold"])
+def test_without_the_stream_the_monitor_polls(connected: ModuleType, farm: Farm, proxy: FaultProxy,
+                                              tmp_path: Path, websockets: str) -> None:
+    """The proxy refuses the upgrade (a Manager without an event stream, to the add-on) or
+    leaves it unanswered (a hung one): changes are found by polling, by ticking alone."""
+    proxy.websockets = websockets
+    desk = connected
+    job_id = open_paused_echo(desk, tmp_path)
+    mon = desk.watching.monitor
+    down = desk.api.event_stream.StreamState.DOWN
+    tick_until(desk, lambda: mon.stream is not None and mon.stream.state == down, timeout=15)
+    assert not mon.live and mon.stream.refused is (websockets == "refuse")
+    assert mon.status_line().startswith("Polling every")
+    reads = len(proxy.requests_to(rf"^/api/v3/jobs/{job_id}$"))
+    farm.post_json(f"/api/v3/jobs/{job_id}/setpriority", {"priority": 34})
+    tick_until(desk, lambda: mon.open_job.priority == 34, timeout=2 * mon.interval() + 5)
+    assert len(proxy.requests_to(rf"^/api/v3/jobs/{job_id}$")) > reads, "read by a poll"
+    assert not mon.live and mon.last_event_at is None
 
 
 def test_503_retry_after_is_honoured(connected: ModuleType, proxy: FaultProxy, tmp_path: Path) -> None:

@@ -5,6 +5,15 @@ cannot be made to produce on demand: a request held unanswered, a slow answer, a
 5xx or garbage body, a response lost after the Manager acted on the request, refused
 connections. Nothing here defines Manager behaviour of its own.
 
+Websocket upgrades (the Manager's Socket.IO event stream at /socket.io/) are passed through:
+the handshake is forwarded as received, then bytes are relayed both ways untouched, so a
+client watches jobs live as it would against the Manager itself. ``websockets`` switches
+that: "refuse" strips the upgrade, as a proxy without websocket support does, and the
+Manager itself refuses it (503: the client falls back to polling); "hold" leaves upgrades
+unanswered (a hung Manager). Upgrades are logged but neither validated (they are not
+/api/v3) nor subject to hold/respond/...; refuse_connections() and stop() cut open streams
+too. Engine.IO's polling requests, if a client made any, are forwarded like any request.
+
 Every request and every real answer is validated against the API document that the
 Manager's release serves; ``contract_violations`` collects what did not match (canned
 answers are checked too, into ``intentional_violations``, so a test can see that its
@@ -13,6 +22,7 @@ garbage really is garbage).
     with FaultProxy(farm.url, farm.release) as proxy:
         proxy.drop_response(r"^/api/v3/jobs$", method="POST")
         client = ManagerClient(proxy.url)
+        proxy.websockets = "refuse"  # the event stream is not available: clients poll
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ from typing import Any
 
 from . import openapi_contract
 from .faults import Fault, FaultInjection, LoggedRequest, Reply, _Dropped
-from .loopback_http import _Handler, _Server
+from .loopback_http import _Handler as _HttpHandler
+from .loopback_http import _Server
+from .network import shut_down
 
 # Headers that belong to one connection, not to the message (RFC 9110 §7.6.1).
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
@@ -41,6 +53,14 @@ def error_reply(status: int, message: str, headers: dict[str, str] | None = None
     """A canned answer in the shape of the Manager's handler errors: {"code", "message"}."""
     return Reply(status, json.dumps({"code": status, "message": message}).encode(), "application/json",
                  dict(headers or {}))
+
+
+class _Handler(_HttpHandler):
+    def do_GET(self) -> None:
+        if "websocket" in self.headers.get("Upgrade", "").lower():
+            self.server.owner._upgrade(self)  # type: ignore[attr-defined]
+        else:
+            self._handle()
 
 
 class FaultProxy(FaultInjection):
@@ -61,6 +81,7 @@ class FaultProxy(FaultInjection):
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._state_lock = threading.Lock()
+        self.websockets = "pass"  # | "refuse" | "hold": see the module's docstring
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -163,6 +184,53 @@ class FaultProxy(FaultInjection):
         own = _HOP_BY_HOP | {"content-type", "date", "server"}
         passed = {k: v for k, v in response.getheaders() if k.lower() not in own}
         return Reply(response.status, data, response.getheader("Content-Type"), passed)
+
+    def _upgrade(self, handler: _Handler) -> None:
+        """A websocket upgrade: logged like any request, but not part of the REST contract
+        (not /api/v3), so not validated; what follows it is the Manager's stream, relayed."""
+        parts = urllib.parse.urlsplit(handler.path)
+        headers = dict(handler.headers.items())
+        self.requests_log.append(LoggedRequest("GET", parts.path, urllib.parse.parse_qs(parts.query), headers, None,
+                                               b"", time.time()))
+        handler.close_connection = True  # whatever happens, this connection has done with HTTP
+        client = handler.connection
+        # Checked until the switch changes, so a test can let a held upgrade go on.
+        while self.websockets == "hold":
+            if self._stopping.wait(0.05):
+                return
+        upstream = None
+        try:
+            if self.websockets == "refuse":
+                handler._send(self._forward("GET", handler.path, headers, b""))  # upgrade headers stripped
+                return
+            upstream = socket.create_connection((self._upstream_host, self._upstream_port), timeout=5.0)
+            head = f"GET {handler.path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            upstream.sendall(head.encode("latin-1") + b"\r\n")
+            # No idle timeout from here on: a quiet stream is not a dead one (pings are 25 s apart).
+            upstream.settimeout(None)
+            client.settimeout(None)
+            down = threading.Thread(target=self._relay, args=(upstream.recv, client, upstream), daemon=True,
+                                    name=f"fault-proxy-ws-{self._port}")
+            down.start()
+            # From the client through rfile: it may hold bytes read ahead past the headers.
+            self._relay(handler.rfile.read1, upstream, client)
+            down.join(timeout=5.0)
+        except (OSError, _Dropped):
+            pass  # the Manager is down or the client left: the client sees its connection end
+        finally:
+            if upstream is not None:
+                upstream.close()
+            shut_down(client)
+
+    @staticmethod
+    def _relay(read: Any, dst: socket.socket, src: socket.socket) -> None:
+        """Copy until either side ends, then end both (so the other direction stops too)."""
+        try:
+            while data := read(65536):
+                dst.sendall(data)
+        except (OSError, ValueError):  # ValueError: rfile closed under us
+            pass
+        shut_down(src, dst)
 
     def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = urllib.parse.urlsplit(raw_path)

@@ -1,9 +1,20 @@
 """Loopback endpoints that are not a Manager at all: a port that never answers
-and a port with nothing listening (for timeout and "connection refused" tests)."""
+and a port with nothing listening (for timeout and "connection refused" tests); and how the
+relays end a relayed connection."""
 
 from __future__ import annotations
 
 import socket
+
+
+def shut_down(*socks: socket.socket) -> None:
+    """End both directions of relayed sockets, so the relay's other direction stops too;
+    a socket that is already gone is fine."""
+    for sock in socks:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 class Blackhole:

@@ -19,6 +19,8 @@ import threading
 import urllib.parse
 from typing import Optional
 
+from .network import shut_down
+
 _REFUSAL = (b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 27\r\nConnection: close\r\n\r\n"
             b"websockets are blocked here")
 
@@ -166,11 +168,7 @@ class TcpRelay:
                 dst.sendall(data)
         except OSError:
             pass
-        for sock in (src, dst):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_down(src, dst)
         with self._lock:
             self._conns.discard(src)
             self._conns.discard(dst)
