@@ -2,8 +2,7 @@
 
 
 import time
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
@@ -30,18 +29,23 @@ def _job_type_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
     return items
 
 
-def _get_job_type_enum(self: Any) -> int:
-    items = _job_type_items(self, None)
-    for index, item in enumerate(items):
-        if item[0] == (self.job_type or NO_JOB_TYPE):
-            return index
-    return 0
+def _enum_view(items_of: Callable[[Any, Any], list[tuple[str, str, str]]], attr: str,
+               none_id: str) -> tuple[Callable[[Any], int], Callable[[Any, int], None]]:
+    """get/set of an enum that shows the string property `attr` (the enum's items change with
+    the Manager, the string is what the .blend keeps); `none_id` stands for an empty string."""
+    def get(self: Any) -> int:
+        wanted = getattr(self, attr) or none_id
+        return next((index for index, item in enumerate(items_of(self, None)) if item[0] == wanted), 0)
+
+    def set_(self: Any, value: int) -> None:
+        items = items_of(self, None)
+        if 0 <= value < len(items):
+            setattr(self, attr, "" if items[value][0] == none_id else items[value][0])
+
+    return get, set_
 
 
-def _set_job_type_enum(self: Any, value: int) -> None:
-    items = _job_type_items(self, None)
-    if 0 <= value < len(items):
-        self.job_type = "" if items[value][0] == NO_JOB_TYPE else items[value][0]
+_get_job_type_enum, _set_job_type_enum = _enum_view(_job_type_items, "job_type", NO_JOB_TYPE)
 
 
 def _job_type_changed(self: Any, context: Any) -> None:
@@ -58,17 +62,7 @@ def tag_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
     return items
 
 
-def _get_tag(self: Any) -> int:
-    for index, item in enumerate(tag_items(self, None)):
-        if item[0] == (self.worker_tag or NO_TAG):
-            return index
-    return 0
-
-
-def _set_tag(self: Any, value: int) -> None:
-    items = tag_items(self, None)
-    if 0 <= value < len(items):
-        self.worker_tag = "" if items[value][0] == NO_TAG else items[value][0]
+_get_tag, _set_tag = _enum_view(tag_items, "worker_tag", NO_TAG)
 
 
 class FLAMENCO_DESK_PG_job_ref(bpy.types.PropertyGroup):
@@ -113,22 +107,6 @@ class FLAMENCO_DESK_PG_scene(bpy.types.PropertyGroup):
 
 def scene_props(scene: bpy.types.Scene) -> FLAMENCO_DESK_PG_scene:
     return scene.flamenco_desk  # type: ignore[attr-defined,no-any-return]
-
-
-def job_name(scene: bpy.types.Scene) -> str:
-    """The name the next job gets: the artist's, or the file's name, numbered from the second
-    job of this file on, so resubmissions can be told apart in the job list."""
-    name = scene_props(scene).job_name.strip()
-    if name:
-        return name
-    stem = Path(bpy.data.filepath).stem if bpy.data.filepath else "untitled"
-    taken = {ref.job_name for each in bpy.data.scenes for ref in scene_props(each).jobs}
-    if stem not in taken:
-        return stem
-    number = 2
-    while f"{stem} ({number})" in taken:
-        number += 1
-    return f"{stem} ({number})"
 
 
 _REFRESH_EVERY = 1.0  # seconds between bringing scene-following settings up to date

@@ -16,6 +16,7 @@ import bpy
 
 from .api import errors
 from .api.client import ManagerClient
+from .api.models import JobType
 from .core import manager_info
 from .core.manager_info import ManagerInfo
 from .runtime import timer
@@ -41,6 +42,12 @@ _connection: Optional[StatusLine] = None
 info_listeners: list[Callable[[ManagerInfo], None]] = []
 # Listeners called when the Manager URL changes (what we knew is about another farm).
 url_listeners: list[Callable[[], None]] = []
+
+
+def online_allowed() -> bool:
+    """Whether Blender may go online (Preferences > System > Network). Here, below operators
+    and watching, so the operators' poll() and the background monitor share one check."""
+    return bool(bpy.app.online_access)
 
 
 def _prefs() -> object:
@@ -189,8 +196,6 @@ def reset() -> None:
 
 def replace_job_type(fresh: object, name: Optional[str]) -> None:
     """After a 412: put the Manager's current definition (or its absence) in place."""
-    from .api.models import JobType
-
     current = info()
     if current is None or not name:
         return

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Optional
 
 import bpy
 
-from . import props, state
+from . import props, state, watching
 from .api import models
 from .core import manager_info, storage, submission
 from .jobtypes import registry, values
+from .jobtypes.naming import job_name
 from .runtime import timer
 from .version import VERSION
 
@@ -125,7 +126,7 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
     if blend_is_dirty():
         blend, temporary = _farm_copy_of_unsaved(original, info.storage.location)
 
-    name = props.job_name(scene)
+    name = job_name(scene)
     metadata = {
         "user": getpass.getuser(),
         "host": socket.gethostname(),
@@ -291,9 +292,7 @@ def _applied(result: submission.SubmissionResult, filepath: str, scene_name: str
             ref.manager_url = state.client().base_url
             ref.blend_path = result.blend_path
             ref.status = str(job.status)
-    from . import watching  # the monitor shows the new job at once (imported late: watching imports operators)
-
-    watching.monitor.show_submitted(job)
+    watching.monitor.show_submitted(job)  # the monitor shows the new job at once
     if result.recovered:
         message = f'The earlier submission had reached the Manager: job "{job.name}" ({job.id}); nothing new was submitted'
     else:

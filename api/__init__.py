@@ -1,4 +1,8 @@
-"""Flamenco Manager REST client (bpy-free; stdlib + requests only)."""
+"""Flamenco Manager REST client (bpy-free; stdlib + requests only).
+
+What is imported here is what `api` offers, each name listed once (no `__all__` repeating
+them: mypy re-exports these imports implicitly). The modules import `models` as a module.
+"""
 
 from __future__ import annotations
 
@@ -39,40 +43,3 @@ from .models import (
     WorkerTag,
     parse_version,
 )
-
-__all__ = [
-    "Command",
-    "EtagMismatch",
-    "EvalInfo",
-    "FarmStatus",
-    "Features",
-    "FlamencoError",
-    "InvalidResponse",
-    "Job",
-    "JobSetting",
-    "JobStatus",
-    "JobStorage",
-    "JobType",
-    "LastRendered",
-    "ManagerClient",
-    "ManagerHTTPError",
-    "ManagerTimeout",
-    "ManagerUnreachable",
-    "ManagerVariable",
-    "ManagerVersion",
-    "NotFound",
-    "ResponseLost",
-    "SharedStorage",
-    "ShamanFileSpec",
-    "ShamanFileStatus",
-    "ShamanUpload",
-    "SubmittedJob",
-    "Task",
-    "TaskStatus",
-    "TaskSummary",
-    "TaskWorker",
-    "UnsupportedFeature",
-    "WorkerTag",
-    "normalise_base_url",
-    "parse_version",
-]

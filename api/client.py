@@ -34,25 +34,7 @@ from .errors import (
 )
 from .features import Features
 from .joblist import JobListParser, JobRow
-from .models import (
-    Job,
-    JobStatus,
-    JobType,
-    LastRendered,
-    ManagerVariable,
-    ManagerVersion,
-    SharedStorage,
-    ShamanFileSpec,
-    ShamanFileStatus,
-    ShamanUpload,
-    SubmittedJob,
-    Task,
-    TaskStatus,
-    TaskSummary,
-    Worker,
-    WorkerSummary,
-    WorkerTag,
-)
+from . import models
 
 T = TypeVar("T")
 
@@ -346,11 +328,11 @@ class ManagerClient:
 
     # -- meta ---------------------------------------------------------------
 
-    def version(self) -> ManagerVersion:
+    def version(self) -> models.ManagerVersion:
         """GET /api/v3/version; also refreshes the cached features()."""
         path = f"{API}/version"
         _, data = self._get_json(path)
-        version = self._parse(f"GET {path}", ManagerVersion.from_json, data)
+        version = self._parse(f"GET {path}", models.ManagerVersion.from_json, data)
         self._features = Features.from_version(version)
         return version
 
@@ -366,17 +348,17 @@ class ManagerClient:
         assert self._features is not None
         return self._features
 
-    def shared_storage(self, audience: str = "users", platform: str | None = None) -> SharedStorage:
+    def shared_storage(self, audience: str = "users", platform: str | None = None) -> models.SharedStorage:
         """GET /api/v3/configuration/shared-storage/{audience}/{platform}."""
         plat = platform or _platform.system().lower()
         path = f"{API}/configuration/shared-storage/{_quote(audience)}/{_quote(plat)}"
-        return self._get_one(path, SharedStorage.from_json)
+        return self._get_one(path, models.SharedStorage.from_json)
 
-    def variables(self, audience: str = "users", platform: str | None = None) -> dict[str, ManagerVariable]:
+    def variables(self, audience: str = "users", platform: str | None = None) -> dict[str, models.ManagerVariable]:
         """GET /api/v3/configuration/variables/{audience}/{platform}: name → variable."""
         plat = platform or _platform.system().lower()
         path = f"{API}/configuration/variables/{_quote(audience)}/{_quote(plat)}"
-        return self._get_one(path, ManagerVariable.mapping_from_json)
+        return self._get_one(path, models.ManagerVariable.mapping_from_json)
 
     def farm_status(self) -> str:
         """GET /api/v3/status: a FarmStatus value ("idle", "active", …)."""
@@ -384,51 +366,76 @@ class ManagerClient:
 
     # -- job types and tags ---------------------------------------------------
 
-    def job_types(self) -> list[JobType]:
+    def job_types(self) -> list[models.JobType]:
         """GET /api/v3/jobs/types (expensive on the Manager: cache the result)."""
         path = f"{API}/jobs/types"
-        return self._get_list(path, "job_types", JobType.from_json)
+        return self._get_list(path, "job_types", models.JobType.from_json)
 
-    def job_type(self, name: str) -> JobType:
+    def job_type(self, name: str) -> models.JobType:
         """GET /api/v3/jobs/type/{name}; NotFound for unknown types."""
         path = f"{API}/jobs/type/{_quote(name)}"
-        return self._get_one(path, JobType.from_json)
+        return self._get_one(path, models.JobType.from_json)
 
-    def workers(self) -> list[WorkerSummary]:
+    def workers(self) -> list[models.WorkerSummary]:
         """GET /api/v3/worker-mgt/workers: every Worker, without its current task."""
         path = f"{API}/worker-mgt/workers"
-        return self._get_list(path, "workers", WorkerSummary.from_json)
+        return self._get_list(path, "workers", models.WorkerSummary.from_json)
 
-    def worker(self, worker_id: str) -> Worker:
+    def worker(self, worker_id: str) -> models.Worker:
         """GET /api/v3/worker-mgt/workers/{worker_id}: with its current (or last) task."""
         path = f"{API}/worker-mgt/workers/{_check_uuid(worker_id, 'worker')}"
-        return self._get_one(path, Worker.from_json)
+        return self._get_one(path, models.Worker.from_json)
 
-    def worker_tags(self) -> list[WorkerTag]:
+    def worker_tags(self) -> list[models.WorkerTag]:
         """GET /api/v3/worker-mgt/tags."""
         path = f"{API}/worker-mgt/tags"
-        return self._get_list(path, "tags", WorkerTag.from_json)
+        return self._get_list(path, "tags", models.WorkerTag.from_json)
+
+    def worker_sleep_schedule(self, worker_id: str) -> models.SleepSchedule | None:
+        """GET /api/v3/worker-mgt/workers/{worker_id}/sleep-schedule; None when the Worker
+        never had one (204)."""
+        path = f"{API}/worker-mgt/workers/{_check_uuid(worker_id, 'worker')}/sleep-schedule"
+        status, data = self._get_json(path, expect=(200, 204))
+        if status == 204:
+            return None
+        return self._parse(f"GET {path}", models.SleepSchedule.from_json, data)
+
+    def set_worker_sleep_schedule(self, worker_id: str, schedule: models.SleepSchedule) -> None:
+        """POST /api/v3/worker-mgt/workers/{worker_id}/sleep-schedule → 204; the Manager
+        applies it to the Worker at once."""
+        path = f"{API}/worker-mgt/workers/{_check_uuid(worker_id, 'worker')}/sleep-schedule"
+        self._request("POST", path, body=schedule.to_json(), expect=(204,))
+
+    def set_worker_status(self, worker_id: str, status: str, *, lazy: bool = False) -> None:
+        """POST /api/v3/worker-mgt/workers/{worker_id}/setstatus → 204: ask the Worker to go
+        to `status` ("awake", "asleep", "offline", "restart"); `lazy` waits for its current
+        task to finish. An asleep Worker notices within seconds, an idle awake one at its next
+        request for work. A sleep schedule overrules it at its next start or end time (or midnight)."""
+        if status not in set(models.WorkerStatus):
+            raise ValueError(f"{status!r} is not a worker status")
+        path = f"{API}/worker-mgt/workers/{_check_uuid(worker_id, 'worker')}/setstatus"
+        self._request("POST", path, body={"status": str(status), "is_lazy": bool(lazy)}, expect=(204,))
 
     # -- submission -----------------------------------------------------------
 
-    def check_job(self, job: SubmittedJob) -> None:
+    def check_job(self, job: models.SubmittedJob) -> None:
         """POST /api/v3/jobs/check → 204: compiles the job without storing it."""
         self._request("POST", f"{API}/jobs/check", body=job.to_json(), expect=(204,))
 
-    def submit_job(self, job: SubmittedJob) -> Job:
+    def submit_job(self, job: models.SubmittedJob) -> models.Job:
         """POST /api/v3/jobs → 200 Job. Never retried: on ManagerTimeout the
         job may exist anyway (look it up by metadata before resubmitting)."""
         path = f"{API}/jobs"
         response = self._request("POST", path, body=job.to_json())
-        return self._parse(f"POST {path}", Job.from_json, self._decode(response, f"POST {path}"))
+        return self._parse(f"POST {path}", models.Job.from_json, self._decode(response, f"POST {path}"))
 
     # -- monitoring -------------------------------------------------------------
 
-    def jobs(self) -> list[Job]:
+    def jobs(self) -> list[models.Job]:
         """GET /api/v3/jobs (Manager ≥ 3.6): every job, heavy on big farms."""
         self.features().require("jobs_list")
         path = f"{API}/jobs"
-        return self._get_list(path, "jobs", Job.from_json)
+        return self._get_list(path, "jobs", models.Job.from_json)
 
     def job_rows(self, on_bytes: Callable[[int], None] | None = None) -> list[JobRow]:
         """GET /api/v3/jobs as compact rows, parsed while the body streams in, so that a
@@ -464,26 +471,26 @@ class ManagerClient:
         finally:
             response.close()
 
-    def find_jobs_by_metadata(self, key: str, value: str) -> list[Job]:
+    def find_jobs_by_metadata(self, key: str, value: str) -> list[models.Job]:
         """Jobs whose metadata[key] == value (filtered here; the Manager can't)."""
         return [job for job in self.jobs() if job.metadata.get(key) == value]
 
-    def job(self, job_id: str) -> Job:
+    def job(self, job_id: str) -> models.Job:
         """GET /api/v3/jobs/{job_id}."""
         path = f"{API}/jobs/{_check_uuid(job_id, 'job')}"
-        return self._get_one(path, Job.from_json)
+        return self._get_one(path, models.Job.from_json)
 
-    def job_tasks(self, job_id: str) -> list[TaskSummary]:
+    def job_tasks(self, job_id: str) -> list[models.TaskSummary]:
         """GET /api/v3/jobs/{job_id}/tasks, sorted by index_in_job (the Manager
         doesn't sort). An unknown job gives an empty list, not 404."""
         path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/tasks"
-        tasks = self._get_list(path, "tasks", TaskSummary.from_json)
+        tasks = self._get_list(path, "tasks", models.TaskSummary.from_json)
         return sorted(tasks, key=lambda task: task.index_in_job)
 
-    def task(self, task_id: str) -> Task:
+    def task(self, task_id: str) -> models.Task:
         """GET /api/v3/tasks/{task_id}."""
         path = f"{API}/tasks/{_check_uuid(task_id, 'task')}"
-        return self._get_one(path, Task.from_json)
+        return self._get_one(path, models.Task.from_json)
 
     def task_logtail(self, task_id: str) -> str | None:
         """GET /api/v3/tasks/{task_id}/logtail: last ≤ 2 KiB, None without log."""
@@ -515,13 +522,13 @@ class ManagerClient:
                     break
         return head[:limit].decode("utf-8", errors="replace")
 
-    def job_last_rendered(self, job_id: str) -> LastRendered | None:
+    def job_last_rendered(self, job_id: str) -> models.LastRendered | None:
         """GET /api/v3/jobs/{job_id}/last-rendered; None until an image exists."""
         path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/last-rendered"
         status, data = self._get_json(path, expect=(200, 204))
         if status == 204:
             return None
-        return self._parse(f"GET {path}", LastRendered.from_json, data)
+        return self._parse(f"GET {path}", models.LastRendered.from_json, data)
 
     def fetch_bytes(self, url_path: str) -> bytes:
         """GET a Manager-relative path such as /job-files/…/last-rendered.jpg.
@@ -539,7 +546,7 @@ class ManagerClient:
     def set_job_status(self, job_id: str, status: str, reason: str) -> None:
         """POST /api/v3/jobs/{job_id}/setstatus → 204. Prefer cancel-requested,
         pause-requested, requeueing (and queued for jobs submitted paused)."""
-        if status not in set(JobStatus):
+        if status not in set(models.JobStatus):
             raise ValueError(f"{status!r} is not a job status")
         path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/setstatus"
         self._request("POST", path, body={"status": str(status), "reason": str(reason)}, expect=(204,))
@@ -578,16 +585,38 @@ class ManagerClient:
             raise InvalidResponse("the field 'shaman_checkout' is missing or not true/false", f"GET {path}")
         return bool(data["shaman_checkout"])
 
+    def job_blocklist(self, job_id: str) -> list[models.BlocklistEntry]:
+        """GET /api/v3/jobs/{job_id}/blocklist: the (Worker, task type) pairs the Manager keeps
+        off this job. The body is a bare JSON list."""
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/blocklist"
+        _, data = self._get_json(path)
+        if not isinstance(data, list):
+            raise InvalidResponse("the body is not a JSON list", f"GET {path}")
+        return [self._parse(f"GET {path}", models.BlocklistEntry.from_json, item) for item in data]
+
+    def remove_from_job_blocklist(self, job_id: str, entries: Sequence[models.BlocklistEntry]) -> None:
+        """DELETE /api/v3/jobs/{job_id}/blocklist → 204: let these Workers take these task
+        types of the job again. Tasks they failed keep them on their failed-by list until
+        requeued (set_task_status(…, "queued") clears it)."""
+        if not entries:
+            raise ValueError("no blocklist entries given")
+        body = [
+            {"worker_id": _check_uuid(entry.worker_id, "worker"), "task_type": str(entry.task_type)}
+            for entry in entries
+        ]
+        path = f"{API}/jobs/{_check_uuid(job_id, 'job')}/blocklist"
+        self._request("DELETE", path, body=body, expect=(204,))
+
     def set_task_status(self, task_id: str, status: str, reason: str) -> None:
         """POST /api/v3/tasks/{task_id}/setstatus → 204."""
-        if status not in set(TaskStatus):
+        if status not in set(models.TaskStatus):
             raise ValueError(f"{status!r} is not a task status")
         path = f"{API}/tasks/{_check_uuid(task_id, 'task')}/setstatus"
         self._request("POST", path, body={"status": str(status), "reason": str(reason)}, expect=(204,))
 
     # -- Shaman file store (Manager with shaman.enabled; 503 otherwise) ------------------------
 
-    def shaman_requirements(self, files: Sequence[ShamanFileSpec]) -> list[ShamanFileSpec]:
+    def shaman_requirements(self, files: Sequence[models.ShamanFileSpec]) -> list[models.ShamanFileSpec]:
         """POST /api/v3/shaman/checkout/requirements → the files the Manager still needs,
         each with status "unknown" (upload it) or "uploading" (someone else is). Files it
         already stores are left out, so an empty list means nothing needs sending."""
@@ -595,7 +624,7 @@ class ManagerClient:
         response = self._request("POST", path, body={"files": [f.to_json() for f in files]})
         data = self._decode(response, f"POST {path}")
         items = self._list(f"POST {path}", data, "files")
-        return [self._parse(f"POST {path}", ShamanFileSpec.from_json, item) for item in items]
+        return [self._parse(f"POST {path}", models.ShamanFileSpec.from_json, item) for item in items]
 
     def shaman_file_status(self, sha: str, size: int) -> str:
         """GET /api/v3/shaman/files/{checksum}/{filesize} → "unknown", "uploading" or "stored"."""
@@ -603,7 +632,7 @@ class ManagerClient:
 
     def shaman_upload(
         self, sha: str, size: int, body: Readable, *, can_defer: bool = False, original_filename: str = ""
-    ) -> ShamanUpload:
+    ) -> models.ShamanUpload:
         """POST /api/v3/shaman/files/{checksum}/{filesize}, streaming `body` (exactly `size`
         bytes; read in blocks, never whole into memory). Not retried here: the caller holds
         the stream. 417 (the bytes do not match checksum and size) raises ManagerHTTPError.
@@ -623,24 +652,24 @@ class ManagerClient:
             response = self._attempt("POST", self.base_url + path, body, None, "application/json", headers)
         except (ManagerTimeout, ManagerUnreachable) as broken:
             try:
-                if self.shaman_file_status(sha, size) == ShamanFileStatus.STORED:
-                    return ShamanUpload.ALREADY_KNOWN
+                if self.shaman_file_status(sha, size) == models.ShamanFileStatus.STORED:
+                    return models.ShamanUpload.ALREADY_KNOWN
             except FlamencoError:
                 pass
             raise broken
         if response.status_code == 204 or response.status_code == 200:
-            return ShamanUpload.STORED
+            return models.ShamanUpload.STORED
         if response.status_code == 208:
-            return ShamanUpload.ALREADY_KNOWN
+            return models.ShamanUpload.ALREADY_KNOWN
         if response.status_code == 425:
-            return ShamanUpload.DEFERRED
+            return models.ShamanUpload.DEFERRED
         if response.status_code < 400:
             raise InvalidResponse(f"unexpected HTTP status {response.status_code}", f"POST {path}")
         error = ManagerHTTPError.from_response(response.status_code, response.text, response.reason or "")
         error.retry_after = _retry_after(response)
         raise error
 
-    def shaman_checkout(self, files: Sequence[ShamanFileSpec], checkout_path: str) -> str:
+    def shaman_checkout(self, files: Sequence[models.ShamanFileSpec], checkout_path: str) -> str:
         """POST /api/v3/shaman/checkout/create → the checkout path the Manager used, relative
         to its job storage. It may differ from `checkout_path` (a suffix when that exists):
         always use the returned one. Every file must be stored first (3.8.5 answers a missing

@@ -104,10 +104,16 @@ class SubmissionResult:
 Progress_ = Callable[[str], None]
 
 
-def _find_existing(client: ManagerClient, request: SubmissionRequest) -> Optional[models.Job]:
+def _find_existing(client: ManagerClient, request: SubmissionRequest,
+                   cannot_ask: Callable[[Exception], str]) -> Optional[models.Job]:
+    """The job an earlier attempt of this submission made, if the Manager has one. A Manager
+    that cannot be asked leaves it open: SubmissionUncertain, saying `cannot_ask(error)`."""
     if not request.can_list_jobs:
         return None
-    found = client.find_jobs_by_metadata(SUBMISSION_ID_KEY, request.submission_id)
+    try:
+        found = client.find_jobs_by_metadata(SUBMISSION_ID_KEY, request.submission_id)
+    except errors.FlamencoError as ex:
+        raise SubmissionUncertain(cannot_ask(ex), request.submission_id) from ex
     return found[0] if found else None
 
 
@@ -128,14 +134,8 @@ def run(client: ManagerClient, request: SubmissionRequest, progress: Progress_ =
 def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_) -> SubmissionResult:
     if request.lookup_first:
         progress("Looking for the earlier submission")
-        try:
-            existing = _find_existing(client, request)
-        except errors.FlamencoError as ex:
-            raise SubmissionUncertain(
-                f"Could not check whether the earlier submission reached the Manager ({ex}); "
-                "nothing was submitted",
-                request.submission_id,
-            ) from ex
+        existing = _find_existing(client, request, lambda ex: (
+            f"Could not check whether the earlier submission reached the Manager ({ex}); nothing was submitted"))
         if existing is not None:
             return SubmissionResult(existing, existing.settings.get(request.blendfile_key or "", ""), recovered=True)
 
@@ -242,14 +242,9 @@ def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: Submi
                 "check the farm before submitting again",
                 request.submission_id,
             ) from lost
-        try:
-            existing = _find_existing(client, request)
-        except errors.FlamencoError as ex:
-            raise SubmissionUncertain(
-                f"The Manager did not answer the submission ({lost}) and could not be asked "
-                "whether the job exists; it will be looked up before the next submission",
-                request.submission_id,
-            ) from ex
+        existing = _find_existing(client, request, lambda ex: (
+            f"The Manager did not answer the submission ({lost}) and could not be asked "
+            "whether the job exists; it will be looked up before the next submission"))
         if existing is not None:
             return existing
         if isinstance(lost, errors.ManagerTimeout) and lost.phase == "read":

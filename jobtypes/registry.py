@@ -16,6 +16,7 @@ from bpy.props import PointerProperty
 
 from ..api.models import JobSetting, JobType
 from . import evaluation, setting_props
+from .naming import job_name
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,6 @@ def _edit_marker(setting: JobSetting) -> Any:
             setattr(self, flag, True)
 
     return on_edit
-
-
-def job_name(scene: bpy.types.Scene) -> str:
-    from ..props import job_name as scene_job_name  # the scene props own the name rules
-
-    return scene_job_name(scene)
 
 
 def _computed_getter(jt: JobType, setting: JobSetting) -> Any:

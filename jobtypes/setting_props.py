@@ -131,19 +131,13 @@ def make_property(setting: JobSetting, getter: Optional[Callable[[Any], Any]] = 
             kwargs["get"] = lambda self: str(getter(self))
         return StringProperty(**kwargs)
 
-    if kind == "int32":
-        kwargs = dict(common, default=int(default), **extra)
+    if kind in ("int32", "float"):
+        number: Callable[[Any], Any] = int if kind == "int32" else float
+        kwargs = dict(common, default=number(default), **extra)
         _clamp_default(kwargs)
         if getter is not None:
-            kwargs["get"] = lambda self: int(getter(self))
-        return IntProperty(**kwargs)
-
-    if kind == "float":
-        kwargs = dict(common, default=float(default), **extra)
-        _clamp_default(kwargs)
-        if getter is not None:
-            kwargs["get"] = lambda self: float(getter(self))
-        return FloatProperty(**kwargs)
+            kwargs["get"] = lambda self: number(getter(self))
+        return (IntProperty if kind == "int32" else FloatProperty)(**kwargs)
 
     if kind == "bool":
         kwargs = dict(common, default=bool(default))

@@ -9,6 +9,7 @@ import bpy
 from ..api.models import JobType
 from ..core.frames import FrameRangeError, parse_frames
 from . import evaluation, registry, setting_props
+from .naming import job_name
 
 
 # The setting naming the .blend the farm renders. Built-in job types (and studio types copied
@@ -29,7 +30,7 @@ class SettingsProblem(Exception):
 def collect(scene: bpy.types.Scene, jt: JobType) -> dict[str, Any]:
     """Every setting of the job type (the Manager applies no defaults), checked locally."""
     grp = registry.group(scene)
-    jobname = registry.job_name(scene)
+    jobname = job_name(scene)
     values: dict[str, Any] = {}
     problems: list[str] = []
 

@@ -4,15 +4,19 @@ Every action is offered only from the job states where it makes sense (core.job_
 and runs in the background; the Manager's answer comes back as a message.
 """
 
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
 from .. import props, state, watching
 from ..core import job_actions
+from ..core import doctor as core_doctor
 from ..runtime import timer
 from .online import OnlineOperator
+
+if TYPE_CHECKING:
+    from bpy.stub_internal.rna_enums import OperatorTypeFlagItems
 
 ACTION_KEY = "job-action"
 
@@ -28,10 +32,20 @@ class ActionFeedback:
 feedback = ActionFeedback()
 
 
-def _job(job_id: str) -> Any:
-    return watching.monitor.jobs.get(job_id) or (
-        watching.monitor.open_job if watching.monitor.open_job_id == job_id else None
-    )
+class JobOperator:
+    """Mixin of the operators that act on one job: the job panels' buttons name it by its id."""
+
+    # Typed as Operator's, so an operator may set its own; for mypy only: Blender evaluates every
+    # class annotation when it registers an operator, and this one names a stub-only type.
+    if TYPE_CHECKING:
+        bl_options: set[OperatorTypeFlagItems]
+    bl_options = {"INTERNAL"}  # called from those buttons only, never from menus or search
+    job_id: StringProperty()  # type: ignore[valid-type]
+
+    def job(self) -> Any:
+        """The job as the monitor holds it (watched or open), or None if it does not (yet)."""
+        monitor = watching.monitor
+        return monitor.jobs.get(self.job_id) or (monitor.open_job if monitor.open_job_id == self.job_id else None)
 
 
 def _run_action(description: str, work: Callable[[], object], on_ok: Optional[Callable[[object], None]] = None) -> None:
@@ -51,13 +65,10 @@ def _run_action(description: str, work: Callable[[], object], on_ok: Optional[Ca
     timer.run(work, ok, failed, key=ACTION_KEY)
 
 
-class FLAMENCO_DESK_OT_open_job(bpy.types.Operator):
+class FLAMENCO_DESK_OT_open_job(JobOperator, bpy.types.Operator):
     bl_idname = "flamenco_desk.open_job"
     bl_label = "Open Job"
     bl_description = "Show this job's details, tasks, log and last rendered frame"
-    bl_options = {"INTERNAL"}
-
-    job_id: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         watching.monitor.open(self.job_id or None)
@@ -78,12 +89,10 @@ class FLAMENCO_DESK_OT_select_task(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class FLAMENCO_DESK_OT_job_action(OnlineOperator):
+class FLAMENCO_DESK_OT_job_action(JobOperator, OnlineOperator):
     bl_idname = "flamenco_desk.job_action"
     bl_label = "Job Action"
-    bl_options = {"INTERNAL"}
 
-    job_id: StringProperty()  # type: ignore[valid-type]
     action: EnumProperty(  # type: ignore[valid-type]
         items=[(a.name, a.label, "") for a in job_actions.ALL if a.name != "delete"],
     )
@@ -99,7 +108,7 @@ class FLAMENCO_DESK_OT_job_action(OnlineOperator):
         }.get(properties.action, "")
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        job = _job(self.job_id)
+        job = self.job()
         if job is None:
             self.report({"ERROR"}, "That job is not known (yet); wait for the job list to refresh")
             return {"CANCELLED"}
@@ -122,17 +131,15 @@ class FLAMENCO_DESK_OT_job_action(OnlineOperator):
         return {"FINISHED"}
 
 
-class FLAMENCO_DESK_OT_set_priority(OnlineOperator):
+class FLAMENCO_DESK_OT_set_priority(JobOperator, OnlineOperator):
     bl_idname = "flamenco_desk.set_priority"
     bl_label = "Set Priority"
     bl_description = "Change the job's priority (higher runs first; affects tasks not yet started)"
-    bl_options = {"INTERNAL"}
 
-    job_id: StringProperty()  # type: ignore[valid-type]
     priority: IntProperty(name="Priority", min=0, max=100, default=50)  # type: ignore[valid-type]
 
     def invoke(self, context: bpy.types.Context, event: Any) -> set[str]:
-        job = _job(self.job_id)
+        job = self.job()
         if job is not None:
             self.priority = job.priority
         return context.window_manager.invoke_props_dialog(self)
@@ -143,13 +150,11 @@ class FLAMENCO_DESK_OT_set_priority(OnlineOperator):
         return {"FINISHED"}
 
 
-class FLAMENCO_DESK_OT_set_worker_tag(OnlineOperator):
+class FLAMENCO_DESK_OT_set_worker_tag(JobOperator, OnlineOperator):
     bl_idname = "flamenco_desk.set_worker_tag"
     bl_label = "Set Worker Tag"
     bl_description = "Limit the job to workers with this tag (Flamenco 3.8 and newer)"
-    bl_options = {"INTERNAL"}
 
-    job_id: StringProperty()  # type: ignore[valid-type]
     tag: EnumProperty(name="Worker Tag", items=props.tag_items)  # type: ignore[valid-type]
 
     @classmethod
@@ -172,17 +177,15 @@ class FLAMENCO_DESK_OT_set_worker_tag(OnlineOperator):
         return {"FINISHED"}
 
 
-class FLAMENCO_DESK_OT_delete_job(OnlineOperator):
+class FLAMENCO_DESK_OT_delete_job(JobOperator, OnlineOperator):
     bl_idname = "flamenco_desk.delete_job"
     bl_label = "Delete Job"
     bl_description = "Delete the job from the Manager (rendered frames stay on disk)"
-    bl_options = {"INTERNAL"}
 
-    job_id: StringProperty()  # type: ignore[valid-type]
     confirmed: BoolProperty(default=False, options={"SKIP_SAVE"})  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        job = _job(self.job_id)
+        job = self.job()
         if job is None or not job_actions.allowed("delete", job.status):
             self.report({"ERROR"}, "This job cannot be deleted in its current state; cancel it first")
             return {"CANCELLED"}
@@ -231,3 +234,68 @@ classes = (
     FLAMENCO_DESK_OT_delete_job,
     FLAMENCO_DESK_OT_dismiss_notice,
 )
+
+
+# -- the farm doctor's fixes (core/doctor.py; offered with the Job panel's findings) -------------
+
+
+class FLAMENCO_DESK_OT_unblock_worker(JobOperator, OnlineOperator):
+    bl_idname = "flamenco_desk.unblock_worker"
+    bl_label = "Unblock Worker"
+    bl_description = ("Remove this Worker from the job's blocklist and requeue the tasks it failed, so that "
+                      "they run again (a failed or paused job is requeued)")
+
+    worker_id: StringProperty()  # type: ignore[valid-type]
+    worker_name: StringProperty()  # type: ignore[valid-type]
+    task_type: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        client, job_id, worker_id, task_type = state.client(), self.job_id, self.worker_id, self.task_type
+        name = self.worker_name or worker_id[:8]
+        reason = f"{name} removed from the job's blocklist in Flamenco Desk"
+
+        def said(value: object) -> None:
+            assert isinstance(value, core_doctor.Unblocked)
+            text = f"Unblocked {name}"
+            if value.job_requeued:
+                text += f"; requeued the job ({core_doctor.plural(len(value.requeued), 'task')} {name} failed)"
+            elif value.requeued:
+                text += f"; requeued {core_doctor.plural(len(value.requeued), 'task')} it failed"
+            feedback.text = text
+            watching.monitor.doctor.refresh()
+
+        _run_action(f"Unblock {name}",
+                    lambda: core_doctor.unblock(client, job_id, worker_id, task_type, reason=reason), said)
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_wake_worker(OnlineOperator):
+    bl_idname = "flamenco_desk.wake_worker"
+    bl_label = "Wake Worker"
+    bl_description = ("Wake this sleeping Worker so that it takes work now (for TDs: a sleep schedule may send it "
+                      "back to sleep at its next start or end time, or at midnight)")
+    bl_options = {"INTERNAL"}
+
+    worker_id: StringProperty()  # type: ignore[valid-type]
+    worker_name: StringProperty()  # type: ignore[valid-type]
+
+    def invoke(self, context: bpy.types.Context, event: Any) -> set[str]:
+        name = self.worker_name or self.worker_id[:8]
+        return context.window_manager.invoke_confirm(
+            self, event, title=f"Wake {name}?",
+            message=f"{name} takes work from the whole farm at once, until a sleep schedule sends it back to sleep.",
+            confirm_text="Wake")
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        client, worker_id = state.client(), self.worker_id
+        name = self.worker_name or worker_id[:8]
+
+        def said(_: object) -> None:
+            feedback.text = f"Asked {name} to wake up"
+            watching.monitor.doctor.refresh()
+
+        _run_action(f"Wake {name}", lambda: client.set_worker_status(worker_id, "awake"), said)
+        return {"FINISHED"}
+
+
+doctor_classes = (FLAMENCO_DESK_OT_unblock_worker, FLAMENCO_DESK_OT_wake_worker)

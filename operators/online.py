@@ -1,13 +1,9 @@
-"""The one place that respects Blender's Online Access setting."""
+"""The base of every operator that respects Blender's Online Access setting."""
 
 
 import bpy
 
-
-def allowed() -> bool:
-    """Whether Blender may go online (Preferences > System > Network). Operators check it in
-    poll(); the background monitor, which has no operator, asks here too."""
-    return bool(bpy.app.online_access)
+from .. import state
 
 
 class OnlineOperator(bpy.types.Operator):
@@ -15,7 +11,7 @@ class OnlineOperator(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if not allowed():
+        if not state.online_allowed():
             cls.poll_message_set(
                 "Online access is disabled: enable 'Allow Online Access' in Preferences > System > Network"
             )

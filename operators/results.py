@@ -5,32 +5,27 @@ from pathlib import Path
 from typing import Any, Optional
 
 import bpy
-from bpy.props import EnumProperty, StringProperty
+from bpy.props import EnumProperty
 
 from .. import state, watching
 from ..core import results
 from ..runtime import timer
+from .jobs import JobOperator
 from .online import OnlineOperator
 
 
-def _output_dir(job_id: str) -> Optional[Path]:
-    job = watching.monitor.jobs.get(job_id)
+def _output_dir(job: Any) -> Optional[Path]:
     info = state.info()
-    if job is None:
-        return None
-    return results.output_dir(job, info.variables if info else {})
+    return None if job is None else results.output_dir(job, info.variables if info else {})
 
 
-class FLAMENCO_DESK_OT_open_output_folder(bpy.types.Operator):
+class FLAMENCO_DESK_OT_open_output_folder(JobOperator, bpy.types.Operator):
     bl_idname = "flamenco_desk.open_output_folder"
     bl_label = "Open Output Folder"
     bl_description = "Open the folder the job renders into"
-    bl_options = {"INTERNAL"}
-
-    job_id: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        folder = _output_dir(self.job_id)
+        folder = _output_dir(self.job())
         if folder is None:
             self.report({"ERROR"}, "This job type does not say where it renders to")
             return {"CANCELLED"}
@@ -41,19 +36,18 @@ class FLAMENCO_DESK_OT_open_output_folder(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class FLAMENCO_DESK_OT_load_frames(bpy.types.Operator):
+class FLAMENCO_DESK_OT_load_frames(JobOperator, bpy.types.Operator):
     bl_idname = "flamenco_desk.load_frames"
     bl_label = "Load Rendered Frames"
     bl_description = "Load the job's rendered frames as an image sequence"
     bl_options = {"INTERNAL", "UNDO"}
 
-    job_id: StringProperty()  # type: ignore[valid-type]
     target: EnumProperty(  # type: ignore[valid-type]
         items=[("IMAGE_EDITOR", "Image Editor", ""), ("SEQUENCER", "Sequencer", "")], default="IMAGE_EDITOR",
     )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        folder = _output_dir(self.job_id)
+        folder = _output_dir(self.job())
         frames = results.frame_files(folder) if folder else []
         if not frames:
             self.report({"ERROR"}, f"No rendered frames found in {folder}" if folder else "Unknown output folder")
@@ -85,26 +79,20 @@ def _show_in_image_editor(context: Any, image: Any, frame_duration: int = 1) -> 
             return
 
 
-class FLAMENCO_DESK_OT_open_in_web(bpy.types.Operator):
+class FLAMENCO_DESK_OT_open_in_web(JobOperator, bpy.types.Operator):
     bl_idname = "flamenco_desk.open_in_web"
     bl_label = "Open in Flamenco"
     bl_description = "Open this job in the Manager's web interface"
-    bl_options = {"INTERNAL"}
-
-    job_id: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         bpy.ops.wm.url_open(url=results.web_url(state.client().base_url, self.job_id))
         return {"FINISHED"}
 
 
-class FLAMENCO_DESK_OT_view_last_rendered(OnlineOperator):
+class FLAMENCO_DESK_OT_view_last_rendered(JobOperator, OnlineOperator):
     bl_idname = "flamenco_desk.view_last_rendered"
     bl_label = "View Last Rendered Frame"
     bl_description = "Load the job's last rendered frame (large) into the Image Editor"
-    bl_options = {"INTERNAL"}
-
-    job_id: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         rendered = watching.monitor.last_rendered

@@ -5,7 +5,13 @@ import bpy
 from bpy.props import StringProperty
 
 from .. import props
+from ..api.models import JobSetting
 from ..jobtypes import registry
+
+
+def _setting(key: str) -> JobSetting | None:
+    jt = registry.job_type()
+    return jt.setting(key) if jt else None
 
 
 class FLAMENCO_DESK_OT_eval_setting(bpy.types.Operator):
@@ -18,15 +24,13 @@ class FLAMENCO_DESK_OT_eval_setting(bpy.types.Operator):
 
     @classmethod
     def description(cls, context: bpy.types.Context, properties: bpy.types.OperatorProperties) -> str:
-        jt = registry.job_type()
-        setting = next((s for s in jt.settings if s.key == properties.key), None) if jt else None  # type: ignore[attr-defined]
+        setting = _setting(properties.key)  # type: ignore[attr-defined]
         if setting is not None and setting.eval_info and setting.eval_info.description:
             return f"Set value to: {setting.eval_info.description}"
         return cls.bl_description
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        jt = registry.job_type()
-        setting = next((s for s in jt.settings if s.key == self.key), None) if jt else None
+        setting = _setting(self.key)
         if setting is None:
             self.report({"ERROR"}, f"No setting {self.key!r} in the loaded job type")
             return {"CANCELLED"}

@@ -16,6 +16,7 @@ import bpy
 from .. import props, state, submitting
 from ..api.models import JobSetting
 from ..jobtypes import evaluation, registry, setting_props, values
+from ..jobtypes.naming import job_name
 from . import fit
 
 
@@ -59,7 +60,7 @@ def _preview(setting: JobSetting, grp: Any) -> str:
     if jt is None or setting.key in registry.refused:
         return "(not available)"
     try:
-        value = evaluation.evaluate_setting(jt, setting, grp, registry.job_name(bpy.context.scene))
+        value = evaluation.evaluate_setting(jt, setting, grp, job_name(bpy.context.scene))
     except evaluation.SettingEvalError:
         return "(not available)"
     return str(value)
@@ -183,7 +184,7 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     chosen = (jt.label or jt.name) if jt is not None and sp.job_type == jt.name else sp.job_type
     fit.field(col, context, sp, "job_type_ui", "Job Type", value_text=chosen)
     # The name it will get, shown in the empty field.
-    name = props.job_name(scene)
+    name = job_name(scene)
     fit.field(col, context, sp, "job_name", "Job Name", placeholder=name, value_text=sp.job_name or name)
     fit.field(col, context, sp, "priority", "Priority")
     info = state.info()
