@@ -19,9 +19,9 @@ from . import props, state
 from .api import errors
 from .api.client import ManagerClient
 from .api.event_stream import StreamState, StreamStatus
+from .core import doctor_watch
 from .core import live as core_live
 from .core import monitor as core_monitor
-from .operators import online
 from .runtime import timer
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,40 @@ def farm_panel_drawn() -> None:
     """The farm panel calls this: keep workers, tags and the farm status current."""
     global _farm_seen_at
     _farm_seen_at = time.monotonic()
+
+
+_doctor_seen_at = 0.0
+DOCTOR_KEY = "monitor-doctor"
+
+
+def doctor_drawn() -> None:
+    """The Job panel's findings call this: keep what the open job's diagnosis needs current
+    (the Workers, tags, the job's blocklist; core/doctor_watch.py)."""
+    global _doctor_seen_at
+    _doctor_seen_at = time.monotonic()
+
+
+def _diagnose() -> None:
+    """When what the open job's findings depend on changed: diagnose it again from a snapshot,
+    on a background thread (core/doctor.py); the result is only swapped in."""
+    doctor = monitor.doctor
+    now = monitor.clock()
+    if not monitor.doctoring() or not doctor.due(monitor, now) or timer.bridge.busy(DOCTOR_KEY):
+        return
+    facts = doctor.facts(monitor)
+    doctor.dirty, doctor.next_at = False, now + doctor_watch.DIAGNOSE_SPACING
+
+    def done(diagnosis: object) -> None:
+        assert isinstance(diagnosis, doctor_watch.Diagnosis)
+        if diagnosis.job_id == monitor.open_job_id:
+            monitor.doctor.diagnosis = diagnosis
+            state.redraw()
+
+    def failed(ex: BaseException) -> None:  # a bug: say so rather than show stale findings
+        log.error("Flamenco Desk: diagnosing the job failed: %s", state.describe_error(ex))
+        monitor.doctor.diagnosis = None
+
+    timer.run(lambda: doctor_watch.run(facts), done, failed, key=DOCTOR_KEY)
 
 
 def _views_all_jobs() -> bool:
@@ -119,7 +153,7 @@ def thumbnail_dir() -> Path:
 def tick_hook() -> None:
     """Runs on every timer tick (main thread): keep the event stream's subscriptions to what
     is watched, and start a poll when one is due."""
-    if not online.allowed():
+    if not state.online_allowed():
         stop_live()
         return
     info = state.info()
@@ -128,6 +162,8 @@ def tick_hook() -> None:
     monitor.watched_ids = file_job_ids()
     monitor.want_list = _views_all_jobs()
     monitor.want_farm = time.monotonic() - _farm_seen_at < PANEL_INTEREST_SECONDS
+    monitor.want_doctor = time.monotonic() - _doctor_seen_at < PANEL_INTEREST_SECONDS
+    monitor.can_set_tag = info.features.settag
     wanted = _wanted()
     try:
         client = poll_client()
@@ -136,6 +172,7 @@ def tick_hook() -> None:
         monitor.next_poll_at = monitor.clock() + core_monitor.IDLE_INTERVAL
         return
     _keep_live(client, wanted)
+    _diagnose()
     if not wanted or timer.bridge.busy(POLL_KEY) or not monitor.due():
         return
     client.use_features(info.features)
@@ -334,13 +371,13 @@ def _beep(ok: bool) -> None:
 
 
 def _manager_changed() -> None:
-    global _panel_seen_at, _farm_seen_at, _thumbnail_dir
+    global _panel_seen_at, _farm_seen_at, _thumbnail_dir, _doctor_seen_at
     stop_live()
     _thumbnail_dir = None
     monitor.reset()
     notices.clear()
     _reported.clear()
-    _panel_seen_at = _farm_seen_at = 0.0
+    _panel_seen_at = _farm_seen_at = _doctor_seen_at = 0.0
 
 
 def register() -> None:

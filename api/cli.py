@@ -1,6 +1,9 @@
 """Command-line peek at a Manager, for debugging without Blender.
 
     python -m api --manager http://host:8080 version|job-types|jobs|job ID [--json]
+    python -m api --manager http://host:8080 why JOB_ID [--json]
+    python -m api --manager http://host:8080 blocklist JOB_ID [--json]
+    python -m api --manager http://host:8080 unblock JOB_ID WORKER [TASK_TYPE] [--requeue]
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from typing import Any, TextIO
 from .client import ManagerClient
 from .errors import FlamencoError
 from .models import Job, TaskSummary
+
+try:  # inside the add-on (and the tests' package of it)
+    from ..core import doctor
+except ImportError:  # `python -m api` from the repository root or the extension's folder
+    from core import doctor  # type: ignore[no-redef]
 
 
 def _when(value: datetime | None) -> str:
@@ -107,6 +115,54 @@ def _cmd_job(client: ManagerClient, job_id: str, as_json: bool, out: TextIO) -> 
         _table([_task_row(task) for task in tasks], ["#", "NAME", "STATUS", "PROGRESS", "WORKER", "UPDATED"], out)
 
 
+def _cmd_why(client: ManagerClient, job_id: str, as_json: bool, out: TextIO) -> None:
+    facts = doctor.gather(client, job_id)
+    findings = doctor.diagnose(facts)
+    if as_json:
+        job = facts.job
+        _print_json({
+            "job": {"id": job.id, "name": job.name, "status": str(job.status), "priority": job.priority,
+                    "worker_tag": job.worker_tag},
+            "findings": [finding.to_json() for finding in findings],
+        }, out)
+        return
+    for finding in findings:
+        print(finding.text, file=out)
+
+
+def _cmd_blocklist(client: ManagerClient, job_id: str, as_json: bool, out: TextIO) -> None:
+    entries = client.job_blocklist(job_id)
+    if as_json:
+        _print_json([{"worker_id": e.worker_id, "worker_name": e.worker_name, "task_type": e.task_type}
+                     for e in entries], out)
+        return
+    if not entries:
+        print("No Worker is blocklisted for this job.", file=out)
+        return
+    rows = [[e.worker_name or "-", e.worker_id, e.task_type] for e in sorted(entries, key=lambda e: (e.worker_name, e.task_type))]
+    _table(rows, ["WORKER", "WORKER ID", "TASK TYPE"], out)
+
+
+def _cmd_unblock(client: ManagerClient, job_id: str, worker: str, task_type: str, requeue: bool, out: TextIO) -> None:
+    entries = client.job_blocklist(job_id)
+    matching = [e for e in entries if worker in (e.worker_id, e.worker_name) and (not task_type or e.task_type == task_type)]
+    if not matching:
+        listed = ", ".join(f"{e.worker_name or e.worker_id} ({e.task_type})" for e in entries) or "none"
+        what = f'for "{task_type}" tasks ' if task_type else ""
+        raise ValueError(f"{worker} is not blocklisted {what}for this job; blocklisted: {listed}")
+    worker_id = matching[0].worker_id
+    name = matching[0].worker_name or worker_id
+    done = doctor.unblock(client, job_id, worker_id, task_type, requeue=requeue,
+                          reason=f"{name} removed from the job's blocklist (python -m api)")
+    types = doctor.names([f'"{e.task_type}"' for e in done.removed])
+    print(f"Removed {name} from the job's blocklist for {types} tasks.", file=out)
+    if done.job_requeued:
+        print(f"Requeued the job ({doctor.plural(len(done.requeued), 'failed task')} of {name}).", file=out)
+    elif done.requeued:
+        print(f"Requeued {doctor.plural(len(done.requeued), 'task')} {name} failed: {doctor.names(list(done.requeued))}.",
+              file=out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m api", description="Query a Flamenco Manager.")
     parser.add_argument(
@@ -122,6 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("jobs", help="all jobs (Manager 3.6+)")
     job = commands.add_parser("job", help="one job and its tasks")
     job.add_argument("job_id", metavar="ID")
+    why = commands.add_parser("why", help="why a job is not rendering: one finding per line, most blocking first")
+    why.add_argument("job_id", metavar="JOB_ID")
+    blocklist = commands.add_parser("blocklist", help="the Workers blocklisted for a job, per task type")
+    blocklist.add_argument("job_id", metavar="JOB_ID")
+    for sub in (why, blocklist):  # `why ID --json` as well as `--json why ID`
+        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    unblock = commands.add_parser("unblock", help="remove a Worker (name or ID) from a job's blocklist")
+    unblock.add_argument("job_id", metavar="JOB_ID")
+    unblock.add_argument("worker", metavar="WORKER", help="the Worker's name or ID")
+    unblock.add_argument("task_type", metavar="TASK_TYPE", nargs="?", default="",
+                         help="only for this task type (default: every type it is blocklisted for)")
+    unblock.add_argument("--requeue", action="store_true",
+                         help="also requeue the job's tasks this Worker failed (clears their failed-by lists)")
     return parser
 
 
@@ -139,6 +208,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
                 _cmd_job_types(client, args.json, out)
             elif args.command == "jobs":
                 _cmd_jobs(client, args.json, out)
+            elif args.command == "why":
+                _cmd_why(client, args.job_id, args.json, out)
+            elif args.command == "blocklist":
+                _cmd_blocklist(client, args.job_id, args.json, out)
+            elif args.command == "unblock":
+                _cmd_unblock(client, args.job_id, args.worker, args.task_type, args.requeue, out)
             else:
                 _cmd_job(client, args.job_id, args.json, out)
     except (FlamencoError, ValueError) as exc:

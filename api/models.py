@@ -785,3 +785,62 @@ class Worker:
             task=WorkerTask.from_json(task) if task is not None else None,
             tags=tuple(WorkerTag.from_json(t) for t in f.opt_items("tags") or []),
         )
+
+
+@dataclass(frozen=True)
+class BlocklistEntry:
+    """One entry of a job's blocklist (GET /jobs/{id}/blocklist): the Manager gives this
+    Worker no task of this type of the job, after it failed `blocklist_threshold` of them."""
+
+    worker_id: str
+    task_type: str
+    worker_name: str = ""
+
+    @classmethod
+    def from_json(cls, data: object) -> BlocklistEntry:
+        f = _Fields(data, "a job blocklist entry")
+        return cls(f.text("worker_id"), f.text("task_type"), f.opt_text("worker_name") or "")
+
+    def to_json(self) -> JSONDict:
+        # The Manager's DELETE takes only these two (worker_name is informative).
+        return {"worker_id": self.worker_id, "task_type": self.task_type}
+
+
+_TIME_OF_DAY_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class SleepSchedule:
+    """A Worker's sleep schedule (GET /worker-mgt/workers/{id}/sleep-schedule). Times are
+    "HH:MM" in the Manager's local time; "" = start/end of the day. `days_of_week`: two-letter
+    days ("mo tu"), "" = every day. While active, the Manager sends the Worker to sleep from
+    `start_time` until `end_time` on those days."""
+
+    is_active: bool
+    days_of_week: str = ""
+    start_time: str = ""
+    end_time: str = ""
+
+    @classmethod
+    def from_json(cls, data: object) -> SleepSchedule:
+        f = _Fields(data, "a sleep schedule")
+        return cls(f.flag("is_active"), f.opt_text("days_of_week") or "", f.opt_text("start_time") or "",
+                   f.opt_text("end_time") or "")
+
+    def to_json(self) -> JSONDict:
+        return {"is_active": self.is_active, "days_of_week": self.days_of_week,
+                "start_time": self.start_time, "end_time": self.end_time}
+
+    @property
+    def days(self) -> tuple[str, ...]:
+        """The days it applies to ("mo", "tu", …), () for every day."""
+        return tuple(day.strip().lower()[:2] for day in self.days_of_week.split() if day.strip())
+
+    @staticmethod
+    def minutes(text: str) -> int | None:
+        """"18:30" → 1110; "" (or anything else) → None."""
+        match = _TIME_OF_DAY_RE.match(text.strip())
+        if not match:
+            return None
+        hours, minutes = int(match.group(1)), int(match.group(2))
+        return hours * 60 + minutes if hours < 24 and minutes < 60 else None

@@ -32,6 +32,9 @@ class WorkerInfo:
     status_change: Optional[models.WorkerStatusChange] = None
     task: Optional[models.WorkerTask] = None
     updated: Optional[datetime] = None
+    # From the Worker's details (GET /worker-mgt/workers/{id}); None until they were read.
+    task_types: Optional[tuple[str, ...]] = None
+    tag_ids: Optional[tuple[str, ...]] = None
 
 
 class FarmView:
@@ -51,8 +54,9 @@ class FarmView:
 
     # -- what to read (main thread) ---------------------------------------------------------
 
-    def requests(self, now: float, live: bool) -> list[tuple[str, str]]:
-        """What the farm view needs read, most important first."""
+    def requests(self, now: float, live: bool, details: bool = False) -> list[tuple[str, str]]:
+        """What the farm view needs read, most important first; `details`: also every Worker's
+        tags and task types (the farm doctor's), once each."""
         wanted: list[tuple[str, str]] = []
         if not self.status_fresh or (not live and now >= self._status_at):
             wanted.append(("farm_status", ""))
@@ -63,6 +67,8 @@ class FarmView:
         if now - self._last_worker_read < WORKER_READS_SPACING:
             return wanted
         due = {w for w in self._task_due if w in self.workers and now - self._task_read_at.get(w, 0.0) >= TASK_MIN_SPACING}
+        if details:
+            due |= {w.id for w in self.workers.values() if w.task_types is None and w.id not in self._task_read_at}
         if not live:  # without events nothing says when a Worker took another task
             due |= {
                 w.id for w in self.workers.values()
@@ -85,7 +91,9 @@ class FarmView:
         known = self.workers
         self.workers = {
             w.id: WorkerInfo(w.id, w.name, w.status, w.last_seen, w.version, w.status_change,
-                             known[w.id].task if w.id in known else None)
+                             known[w.id].task if w.id in known else None,
+                             task_types=known[w.id].task_types if w.id in known else None,
+                             tag_ids=known[w.id].tag_ids if w.id in known else None)
             for w in workers
         }
         self.workers_fresh, self._workers_at = True, now + FARM_INTERVAL
@@ -96,9 +104,16 @@ class FarmView:
 
     def set_worker(self, worker: models.Worker, now: float) -> None:
         s = worker.summary
-        self.workers[s.id] = WorkerInfo(s.id, s.name, s.status, s.last_seen, s.version, s.status_change, worker.task)
+        self.workers[s.id] = WorkerInfo(s.id, s.name, s.status, s.last_seen, s.version, s.status_change, worker.task,
+                                        task_types=tuple(worker.supported_task_types),
+                                        tag_ids=tuple(t.id for t in worker.tags))
         self._task_read_at[s.id] = self._last_worker_read = now
         self._task_due.discard(s.id)
+
+    def want_tasks(self, worker_ids: set[str]) -> None:
+        """Read these Workers' current tasks again (one at a time, spaced as always): a running
+        task names no Worker (Managers before 3.8), so one of them runs it."""
+        self._task_due |= worker_ids & self.workers.keys()
 
     def worker_gone(self, worker_id: str) -> None:
         self.workers.pop(worker_id, None)
@@ -119,7 +134,8 @@ class FarmView:
             task = before.task if before else None
             self.workers[event.id] = WorkerInfo(
                 event.id, event.name, event.status, event.last_seen, event.version, event.status_change, task,
-                event.updated)
+                event.updated, task_types=before.task_types if before else None,
+                tag_ids=before.tag_ids if before else None)
             self._task_due.add(event.id)
         elif isinstance(event, events.WorkerTagUpdate):
             if event.was_deleted or event.tag is None:

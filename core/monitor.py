@@ -25,6 +25,7 @@ from typing import Callable, Optional
 from ..api import events, models
 from ..api.event_stream import StreamState, StreamStatus
 from . import ordering, task_log
+from .doctor_watch import KINDS as DOCTOR_KINDS, DoctorWatch
 from .farm import FarmView
 from .job_actions import ACTIVE_STATES
 from .job_index import JobIndex
@@ -98,10 +99,14 @@ class Monitor:
         self.watched_ids: set[str] = set()
         self.want_list = False  # the artist views all jobs
         self.want_farm = False  # the artist views the farm
+        self.want_doctor = False  # the artist views the open job's findings (core/doctor_watch.py)
+        self.can_list_jobs = True  # the Manager lists jobs (3.6+)
+        self.can_set_tag = True  # the Manager changes a job's tag (3.8+)
         # What is known.
         self.jobs: dict[str, models.Job] = {}  # watched and open jobs, whole
         self.index = JobIndex(clock)  # every job, compact, while the artist views all jobs
         self.farm = FarmView()
+        self.doctor = DoctorWatch()
         self.open_job: Optional[models.Job] = None
         self.tasks: list[models.TaskSummary] = []
         self.task_counts: Counter[str] = Counter()
@@ -160,6 +165,7 @@ class Monitor:
         if job_id:
             self._gone.discard(job_id)
             self._recheck[job_id] = 0.0
+        self.doctor.open(job_id)
         self.next_poll_at = min(self.next_poll_at, self.clock())
 
     def show_submitted(self, job: models.Job) -> None:
@@ -265,12 +271,19 @@ class Monitor:
         others = [i for i in self._watched() if i != opened and self._job_due(i, now)]
         others.sort(key=lambda i: self._checked.get(i, 0.0))  # the longest unread first
         wanted += [("job", i) for i in others]
-        if self.want_farm:
-            wanted += self.farm.requests(now, self.live)
+        if self.doctoring():
+            wanted += self.doctor.requests(self, now)
+        if self.want_farm or self.doctoring():
+            wanted += self.farm.requests(now, self.live, details=self.doctoring())
         return wanted
+
+    def doctoring(self) -> bool:
+        """The open job's findings are wanted: read what they need (workers, tags, blocklist)."""
+        return self.want_doctor and self.open_job_id is not None
 
     def plan(self, thumbnail_dir: Optional[Path], can_list: bool = True, has_steps: bool = True) -> PollPlan:
         self.has_steps = has_steps
+        self.can_list_jobs = can_list
         requests = tuple(self.wanted_requests(thumbnail_dir is not None, can_list)[:MAX_REQUESTS])
         release: list[object] = []
         if requests:  # a plan without requests is not run: what it holds would be freed here
@@ -295,6 +308,8 @@ class Monitor:
         now = self.clock()
         self.last_poll_at = now
         self.last_requests = result.requests
+        if result.done:
+            self.doctor.dirty = True
         for kind, ident in result.done:
             self._apply_one(result, kind, ident, now)
         if result.error is not None:
@@ -378,6 +393,8 @@ class Monitor:
                 self.farm.worker_gone(ident)
             elif result.worker is not None:
                 self.farm.set_worker(result.worker, now)
+        elif kind in DOCTOR_KINDS:
+            self.doctor.apply(kind, ident, result.doctor.get(kind), ident in result.gone, now)
 
     def _read_log(self, task_id: str, text: str) -> None:
         task = next((t for t in self.tasks if t.id == task_id), None)
@@ -421,6 +438,7 @@ class Monitor:
                 self.events.append(JobEvent(job, before.status))
         if job.id == self.open_job_id:
             self._log_at = 0.0  # something happened: the log may say what
+            self.doctor.job_changed()
             if not self.live:  # without task events the tasks and frame must be read
                 self._tasks_stale = self._last_rendered_stale = True
 
@@ -460,6 +478,7 @@ class Monitor:
             self.farm.apply_event(event)
         elif isinstance(event, events.Subscribed):
             self._resubscribed(event.subscription, now)
+        self.doctor.note_event(event)
 
     def _apply_job_update(self, update: events.JobUpdate, now: float) -> None:
         if update.was_deleted:
@@ -488,7 +507,7 @@ class Monitor:
             self._tasks_stale = True
 
     def _apply_task_update(self, update: events.TaskUpdate, now: float) -> None:
-        if self.want_farm:
+        if self.want_farm or self.doctoring():
             self.farm.note_task(update)
         if update.job_id != self.open_job_id:
             return
@@ -523,7 +542,7 @@ class Monitor:
         subs = {events.Subscription(events.ALL_JOBS)}
         if self.open_job_id:
             subs.add(events.Subscription(events.JOB, self.open_job_id))
-        if self.want_farm:
+        if self.want_farm or self.doctoring():
             subs |= {events.Subscription(events.ALL_WORKERS), events.Subscription(events.ALL_WORKER_TAGS)}
         return subs
 

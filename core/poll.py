@@ -12,10 +12,12 @@ from typing import Optional
 
 from ..api import errors, models
 from ..api.client import ManagerClient
-from ..api.joblist import ID, JobRow
+from ..api.joblist import ID, NAME, PRIORITY, STATUS, WORKER_TAG, JobRow
+from .doctor import RUNNABLE_JOBS, QueuedJob
 
 MAX_REQUESTS = 2
 Request = tuple[str, str]  # (kind, id): list, job, tasks, last_rendered, thumbnail, log, farm_status, workers, tags, worker
+# and for the farm doctor (core/doctor_watch.py): blocklist, sleep_schedule, failed_task, fail_log, queue
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class PollResult:
     workers: Optional[list[models.WorkerSummary]] = None
     tags: Optional[list[models.WorkerTag]] = None
     worker: Optional[models.Worker] = None
+    # The farm doctor's: kind → its answer (a blocklist, a sleep schedule, a task, a log tail, the queue).
+    doctor: dict[str, object] = field(default_factory=dict)
     error: Optional[errors.FlamencoError] = None
 
 
@@ -95,6 +99,17 @@ def _fetch(client: ManagerClient, plan: PollPlan, result: PollResult, kind: str,
         result.tags = client.worker_tags()
     elif kind == "worker":
         result.worker = client.worker(ident)
+    elif kind == "blocklist":
+        result.doctor[kind] = client.job_blocklist(ident)
+    elif kind == "sleep_schedule":
+        result.doctor[kind] = client.worker_sleep_schedule(ident)
+    elif kind == "failed_task":
+        result.doctor[kind] = client.task(ident)
+    elif kind == "fail_log":
+        result.doctor[kind] = client.task_logtail(ident) or ""
+    elif kind == "queue":  # the other jobs a Worker may take, kept compact
+        result.doctor[kind] = [QueuedJob(r[ID], r[NAME], r[PRIORITY], r[STATUS], r[WORKER_TAG])
+                               for r in client.job_rows() if r[STATUS] in RUNNABLE_JOBS and r[ID] != ident]
     else:
         raise ValueError(f"unknown poll request {kind!r}")
 

@@ -2,4 +2,4 @@
 
 from . import connection, jobs, results, settings, submit
 
-classes = (*connection.classes, *settings.classes, *submit.classes, *jobs.classes, *results.classes)
+classes = (*connection.classes, *settings.classes, *submit.classes, *jobs.classes, *jobs.doctor_classes, *results.classes)

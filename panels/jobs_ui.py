@@ -15,6 +15,7 @@ import bpy
 from .. import props, state, watching
 from ..api.models import Job, TaskSummary
 from ..core import job_actions, monitor as core_monitor, progress
+from ..core import doctor as core_doctor
 from ..operators.jobs import feedback
 from . import fit
 
@@ -188,6 +189,7 @@ def draw_open_job(layout: Any, context: Any) -> None:
             col.alert = True
             text = found.failure_message() if found is mon.failure else found.cpu_fallback_message()
             fit.wrapped(col, context, text, "ERROR")
+    draw_findings(layout, context, job)
     draw_progress(layout, job)
     layout.label(text=time_line(job))
     if mon.task_counts:
@@ -213,6 +215,47 @@ def draw_open_job(layout: Any, context: Any) -> None:
             op.target = target
 
     draw_tasks(layout, context)
+
+
+FINDING_ICONS = {
+    core_doctor.RENDERING: "PLAY",
+    core_doctor.NEXT_IN_LINE: "SORTTIME",
+    core_doctor.DONE: "CHECKMARK",
+    core_doctor.CPU_FALLBACK: "ERROR",
+}
+
+
+def draw_findings(layout: Any, context: Any, job: Job) -> None:
+    """Why the job is (not) rendering: the farm doctor's findings (core/doctor.py), most
+    blocking first, each with the buttons that fix it where the Manager has a way."""
+    watching.doctor_drawn()
+    mon = watching.monitor
+    findings = mon.doctor.findings(job.id)
+    if not findings:
+        return
+    info = state.info()
+    box = layout.box()
+    for finding in findings:
+        col = box.column(align=True)
+        col.alert = finding.blocking
+        fit.wrapped(col, context, finding.text, "ERROR" if finding.blocking else FINDING_ICONS.get(finding.kind, "INFO"))
+        col.alert = False
+        buttons = [a for a in finding.actions if a.kind in (core_doctor.WAKE, core_doctor.UNBLOCK)
+                   or (a.kind == core_doctor.SET_TAG and info is not None and info.features.settag)]
+        if not buttons:
+            continue
+        grid = col.grid_flow(row_major=True, columns=1 if fit.narrow(context) else 2, even_columns=True, align=True)
+        for action in buttons:
+            if action.kind == core_doctor.WAKE:
+                op = grid.operator("flamenco_desk.wake_worker", text=action.label, icon="LIGHT_SUN")
+                op.worker_id, op.worker_name = action.worker_id, action.worker_name
+            elif action.kind == core_doctor.UNBLOCK:
+                op = grid.operator("flamenco_desk.unblock_worker", text=action.label, icon="UNLOCKED")
+                op.job_id, op.worker_id, op.worker_name, op.task_type = (
+                    job.id, action.worker_id, action.worker_name, action.task_type)
+            else:
+                op = grid.operator("flamenco_desk.set_worker_tag", text=action.label, icon="BOOKMARKS")
+                op.job_id = job.id
 
 
 def task_line(task: TaskSummary) -> str:

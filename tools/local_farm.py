@@ -5,6 +5,13 @@ Used by the tests' fixtures, the demo and the benchmarks (stdlib only, no bpy):
     with Farm(tmp / "farm", release="3.8.5") as farm:
         print(farm.url, farm.shared)
 
+Several Workers, each with its own name, task types, tags, sleep and `blender`:
+
+    specs = [WorkerSpec("render-01"), WorkerSpec("render-02", blender="stand-in-that-fails"),
+             WorkerSpec("gpu-01", tags=("gpu",), asleep=True)]
+    with Farm(tmp / "farm", worker=False, workers=specs) as farm:
+        farm.kick_workers("render-01")
+
 Layout of the folder:
     manager/   flamenco-manager (hard link or copy: the Manager finds `scripts/` next to its
                executable), scripts/ (the project's example job types), flamenco-manager.yaml,
@@ -12,6 +19,10 @@ Layout of the folder:
     shared/    shared storage (with Shaman: shared/jobs is the job storage, shared/file-store)
     worker/    flamenco-worker, flamenco-worker.yaml, home/ (FLAMENCO_HOME), worker.log
     bin/       the `blender` the Worker runs (see WORKER_BLENDERS)
+    workers/<name>/  each further Worker (`workers=[WorkerSpec(…)]`): the same files, and bin/ with
+               its own `blender`. The Manager's `blender` variable is one value for every Worker, so
+               on such a farm it is plain `blender`, and each Worker process finds its own first on
+               its PATH (the Worker looks a bare executable name up on its PATH).
 
 The Worker runs a real Blender: Debian's, in a chroot that sees the farm's folder at its own path
 (tools/worker_blender.py). A Blender opens files of its own version and older, so the farm's
@@ -33,8 +44,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RELEASE = "3.8.5"
@@ -143,6 +155,133 @@ def _chroot() -> Any:
     return chroot
 
 
+def write_blender(target: Path, worker_blender: str, binds: Sequence[Path]) -> None:
+    """The `blender` a Worker runs: a shell script that starts the real Blender of a Debian
+    suite in its chroot (seeing `binds`), or the stand-in that fails."""
+    if worker_blender == "stand-in-that-fails":
+        command = f'"{sys.executable}" "{ROOT / "tools" / "blender_stand_in_that_fails.py"}"'
+        what = "a stand-in that fails every task on purpose (tools/blender_stand_in_that_fails.py)"
+    else:
+        bind_args = " ".join(f'--bind "{b}"' for b in binds)
+        command = (f'"{sys.executable}" "{ROOT / "tools" / "worker_blender.py"}" '
+                   f'--suite {worker_blender} {bind_args} --')
+        what = f"Debian {worker_blender}'s real Blender, in a chroot (tools/worker_blender.py)"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(f'#!/bin/sh\n# The Worker\'s blender: {what}.\nexec {command} "$@"\n')
+    target.chmod(0o755)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One Worker of a farm with several: its name, the `blender` on its PATH (one of
+    WORKER_BLENDERS), the task types it offers, its worker tags (created on the Manager when
+    missing), whether it is sent to sleep once registered, and extra environment (e.g.
+    STAND_IN_ERROR for the stand-in's error line)."""
+
+    name: str
+    blender: str = DEFAULT_WORKER_BLENDER
+    task_types: tuple[str, ...] = TASK_TYPES
+    tags: tuple[str, ...] = ()
+    asleep: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+class FarmWorker:
+    """One Worker process of a farm with several, in `<farm>/workers/<name>/`."""
+
+    def __init__(self, farm: Farm, spec: WorkerSpec) -> None:
+        self.farm = farm
+        self.spec = spec
+        self.name = spec.name
+        self.dir = farm.root / "workers" / spec.name
+        self.blender = self.dir / "bin" / "blender"
+        self._proc: Optional[subprocess.Popen[bytes]] = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "worker.log"
+
+    def write_files(self) -> None:
+        _place_binary(self.farm.binaries / WORKER, self.dir / WORKER)
+        (self.dir / "home").mkdir(parents=True, exist_ok=True)
+        (self.dir / "flamenco-worker.yaml").write_text(
+            f"manager_url: {_yaml_value(self.farm.url + '/')}\n"
+            f"task_types: {_yaml_value(list(self.spec.task_types))}\n"
+            f"worker_name: {_yaml_value(self.name)}\n"
+        )
+        write_blender(self.blender, self.spec.blender, (self.farm.root.resolve(), *self.farm.blender_binds))
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = {
+            "FLAMENCO_HOME": str(self.dir / "home"),
+            "FLAMENCO_WORKER_NAME": self.name,
+            "NO_COLOR": "1",
+            "PATH": f"{self.blender.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            **self.spec.env,
+        }
+        log = open(self.log_path, "ab")
+        self.farm._logs.append(log)
+        log.write(f"\n===== worker {self.name} started {time.strftime('%H:%M:%S')} =====\n".encode())
+        log.flush()
+        self._proc = subprocess.Popen(
+            [str(self.dir / WORKER)], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **env}, start_new_session=True,
+        )
+        # A Worker the Manager remembers asleep signs on asleep.
+        self.wait_for(("awake", "asleep"), timeout)
+
+    def stop(self) -> None:
+        Farm._stop(self._proc)
+        self._proc = None
+
+    def kick(self) -> None:
+        """Make the Worker ask for work now (only when idle: a running task is requeued)."""
+        self.stop()
+        self.start()
+
+    def info(self) -> Optional[dict[str, Any]]:
+        for worker in self.farm.get_json("/api/v3/worker-mgt/workers").get("workers", []):
+            if worker.get("name") == self.name:
+                return dict(worker)
+        return None
+
+    @property
+    def id(self) -> str:
+        info = self.info()
+        if info is None:
+            raise RuntimeError(f"Worker {self.name} is not registered")
+        return str(info["id"])
+
+    def status(self) -> Optional[str]:
+        info = self.info()
+        return None if info is None else str(info.get("status"))
+
+    def wait_for(self, statuses: tuple[str, ...], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.status() not in statuses:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"Worker {self.name} exited with {self._proc.returncode}:\n"
+                                   f"{self.farm.log_tail(self.name)}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Worker {self.name} did not become {' or '.join(statuses)} within "
+                                   f"{timeout:.0f} s (it is {self.status()}):\n{self.farm.log_tail(self.name)}")
+            time.sleep(0.1)
+
+    def set_status(self, status: str, wait: bool = True, timeout: float = 60.0) -> None:
+        """Ask the Manager to send the Worker to `status` (awake/asleep), at once. An idle awake
+        Worker hears of it only when it next asks for work, so it is restarted (it signs on in
+        the status asked for); an asleep one checks every 3 s."""
+        self.farm.post_json(f"/api/v3/worker-mgt/workers/{self.id}/setstatus", {"status": status, "is_lazy": False})
+        if wait:
+            if self.status() == "awake" and status != "awake":
+                self.kick()
+            self.wait_for((status,), timeout)
+
+    def set_tags(self, tag_names: Sequence[str]) -> None:
+        ids = [self.farm.ensure_tag(name) for name in tag_names]
+        self.farm.post_json(f"/api/v3/worker-mgt/workers/{self.id}/settags", {"tag_ids": ids})
+
+
 class Farm:
     """One Manager and (optionally) one Worker, started as real processes in `root`."""
 
@@ -159,6 +298,7 @@ class Farm:
         name: str = "Flamenco Desk Test Farm",
         port: Optional[int] = None,
         extra_config: str = "",
+        workers: Sequence[WorkerSpec] = (),
     ) -> None:
         self.root = Path(root)
         self.release = release
@@ -174,6 +314,8 @@ class Farm:
         self.scripts = scripts if scripts is not None else sorted((ROOT / "manager_scripts").glob("*.js"))
         if worker:
             ensure_worker_blender(worker_blender)
+        for spec in workers:
+            ensure_worker_blender(spec.blender)
         self.worker_blender = worker_blender
         # Folders outside the farm's that the Worker's Blender must see (the farm's own always).
         self.blender_binds = tuple(Path(b).resolve() for b in blender_binds)
@@ -183,6 +325,7 @@ class Farm:
         self._worker: Optional[subprocess.Popen[bytes]] = None
         self._logs: list[Any] = []
         self.worker_name = f"desk-worker-{self.port}"
+        self.workers = {spec.name: FarmWorker(self, spec) for spec in workers}
 
     # -- paths ---------------------------------------------------------------------------
 
@@ -196,6 +339,9 @@ class Farm:
         return self.root / "bin" / "blender"
 
     def log_path(self, which: str) -> Path:
+        """"manager", "worker" (the one Worker), or the name of one of `workers`."""
+        if which in self.workers and which not in ("manager", "worker"):
+            return self.workers[which].log_path
         return (self.manager_dir if which == "manager" else self.worker_dir) / f"{which}.log"
 
     # -- set-up ----------------------------------------------------------------------------
@@ -230,7 +376,7 @@ variables:
   blender:
     values:
       - platform: linux
-        value: {_yaml_value(str(self.blender))}
+        value: {_yaml_value("blender" if self.workers else str(self.blender))}
   blenderArgs:
     values:
       - platform: all
@@ -246,19 +392,11 @@ variables:
                 f"task_types: {_yaml_value(list(TASK_TYPES))}\n"
                 f"worker_name: {_yaml_value(self.worker_name)}\n"
             )
+        for farm_worker in self.workers.values():
+            farm_worker.write_files()
 
     def _write_blender(self) -> None:
-        if self.worker_blender == "stand-in-that-fails":
-            target = f'"{sys.executable}" "{ROOT / "tools" / "blender_stand_in_that_fails.py"}"'
-            what = "a stand-in that fails every task on purpose (tools/blender_stand_in_that_fails.py)"
-        else:
-            binds = " ".join(f'--bind "{b}"' for b in (self.root.resolve(), *self.blender_binds))
-            target = (f'"{sys.executable}" "{ROOT / "tools" / "worker_blender.py"}" '
-                      f'--suite {self.worker_blender} {binds} --')
-            what = f"Debian {self.worker_blender}'s real Blender, in a chroot (tools/worker_blender.py)"
-        self.blender.parent.mkdir(parents=True, exist_ok=True)
-        self.blender.write_text(f'#!/bin/sh\n# The Worker\'s blender: {what}.\nexec {target} "$@"\n')
-        self.blender.chmod(0o755)
+        write_blender(self.blender, self.worker_blender, (self.root.resolve(), *self.blender_binds))
 
     def _spawn(self, which: str, argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = open(self.log_path(which), "ab")
@@ -277,6 +415,13 @@ variables:
         self.start_manager()
         if self.with_worker:
             self.start_worker()
+        for farm_worker in self.workers.values():
+            farm_worker.start()
+        for farm_worker in self.workers.values():
+            if farm_worker.spec.tags:
+                farm_worker.set_tags(farm_worker.spec.tags)
+            if farm_worker.spec.asleep:
+                farm_worker.set_status("asleep")
         return self
 
     def start_manager(self, timeout: float = 60.0) -> None:
@@ -316,6 +461,8 @@ variables:
             "FLAMENCO_WORKER_NAME": self.worker_name,
             "NO_COLOR": "1",
         }
+        if self.workers:  # the Manager's `blender` is a bare name: found on the Worker's PATH
+            env["PATH"] = f"{self.blender.parent}{os.pathsep}{os.environ.get('PATH', '')}"
         self._worker = self._spawn("worker", [str(self.worker_dir / WORKER)], self.worker_dir, env)
         self.wait_for_worker("awake", timeout)
 
@@ -369,7 +516,22 @@ variables:
         time.sleep(down_seconds)
         self.start_manager()
 
+    def kick_workers(self, *names: str) -> None:
+        """Make these of `workers` (default: every awake one) ask for work now."""
+        for farm_worker in self.workers.values():
+            if (farm_worker.name in names) if names else farm_worker.status() == "awake":
+                farm_worker.kick()
+
+    def ensure_tag(self, name: str) -> str:
+        """The ID of the worker tag called `name`, created when missing."""
+        for tag in self.get_json("/api/v3/worker-mgt/tags").get("tags", []):
+            if tag.get("name") == name:
+                return str(tag["id"])
+        return str(self.post_json("/api/v3/worker-mgt/tags", {"name": name})["id"])
+
     def stop(self) -> None:
+        for farm_worker in self.workers.values():
+            farm_worker.stop()
         self.stop_worker()
         self.stop_manager()
         for log in self._logs:

@@ -11,6 +11,8 @@ tests/conftest.py.
   served API document.
 - ``job_type_script``: drop a job-type script into the Manager's scripts/ for one test
   (the Manager reloads scripts on every request since 3.7; an older one is restarted).
+- ``doctor_farm``: a Manager with three Workers of their own names, task types, tags and
+  `blender` (each Worker's PATH picks its own), for the farm doctor's tests (one module).
 When a test that used a farm fails, the tails of the Manager's and Worker's logs are attached
 to its report.
 """
@@ -28,7 +30,7 @@ if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))
 
 import local_farm  # noqa: E402
-from local_farm import Farm  # noqa: E402
+from local_farm import Farm, WorkerSpec  # noqa: E402
 
 from .fault_proxy import FaultProxy  # noqa: E402
 
@@ -99,6 +101,35 @@ def shaman_farm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     yield from _start(request, tmp_path_factory, "shaman-farm", shaman=True, name="Flamenco Desk Shaman Farm")
 
 
+# The doctor farm's Workers. None offers ffmpeg; the broken one and the tagged one start asleep,
+# so the one awake Worker takes what tests leave runnable.
+DOCTOR_RENDER = "doctor-render"
+DOCTOR_BROKEN = "doctor-broken"
+DOCTOR_GPU = "doctor-gpu"
+DOCTOR_GPU_TAG = "gpu"
+# What the broken Worker's stand-in Blender says (tools/blender_stand_in_that_fails.py).
+DOCTOR_BROKEN_ERROR = "Error: CUDA error: out of memory in cuMemAlloc (stand-in Blender)"
+
+
+def doctor_workers() -> list[WorkerSpec]:
+    real = worker_blender()
+    return [
+        WorkerSpec(DOCTOR_RENDER, blender=real, task_types=("blender", "file-management", "misc")),
+        WorkerSpec(DOCTOR_BROKEN, blender="stand-in-that-fails", task_types=("blender", "file-management", "misc"),
+                   asleep=True, env={"STAND_IN_ERROR": DOCTOR_BROKEN_ERROR}),
+        WorkerSpec(DOCTOR_GPU, blender=real, task_types=("blender", "misc"), tags=(DOCTOR_GPU_TAG,), asleep=True),
+    ]
+
+
+@pytest.fixture(scope="module")
+def doctor_farm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
+    """A Manager and three Workers (see doctor_workers): doctor-render (the real Blender, awake),
+    doctor-broken (the stand-in Blender that fails every task, asleep) and doctor-gpu (the real
+    Blender, tag "gpu", no file-management tasks, asleep)."""
+    yield from _start(request, tmp_path_factory, "doctor-farm", worker=False, workers=doctor_workers(),
+                      name="Flamenco Desk Doctor Farm")
+
+
 @pytest.fixture
 def proxy(farm: Farm) -> Iterator[FaultProxy]:
     with FaultProxy(farm.url, farm.release) as fault_proxy:
@@ -139,7 +170,7 @@ def job_type_script(farm: Farm) -> Iterator[Callable[[str, str], Path]]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    if report.failed and {"farm", "shaman_farm"} & set(getattr(item, "fixturenames", ())):
+    if report.failed and {"farm", "shaman_farm", "doctor_farm"} & set(getattr(item, "fixturenames", ())):
         for farm in item.config.stash.get(_FARMS_KEY, []):
-            for which in ("manager", "worker"):
+            for which in ("manager", *(["worker"] if farm.with_worker else []), *farm.workers):
                 report.sections.append((f"{farm.root.name} {which} log", farm.log_tail(which, 80)))
