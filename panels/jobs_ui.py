@@ -230,7 +230,10 @@ def draw_findings(layout: Any, context: Any, job: Job) -> None:
     blocking first, each with the buttons that fix it where the Manager has a way."""
     watching.doctor_drawn()
     mon = watching.monitor
-    findings = mon.doctor.findings(job.id)
+    # Not repeated here: "completed" is the status line's, the CPU fallback the log line's above;
+    # a finished job's panel keeps its room for the frame and the results.
+    findings = [f for f in mon.doctor.findings(job.id)
+                if f.kind not in (core_doctor.DONE, core_doctor.CPU_FALLBACK)]
     if not findings:
         return
     info = state.info()
