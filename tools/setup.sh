@@ -17,6 +17,18 @@ if [ -z "$py" ]; then
 fi
 [ -n "$py" ] || { echo "setup: Python 3.11 is required (the bpy wheels are cp311)" >&2; exit 1; }
 
+# The FUSE share the fault tests freeze (fusepy loads libfuse.so.2): installed with apt as root.
+if ! ldconfig -p | grep -q 'libfuse.so.2'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing libfuse2 with apt (the frozen-share tests' FUSE mount)" >&2
+    pkg=libfuse2; apt-cache show libfuse2t64 >/dev/null 2>&1 && pkg=libfuse2t64
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null; }
+  else
+    echo "setup: libfuse2 is missing (Debian: sudo apt-get install libfuse2); the frozen-share tests will fail" >&2
+  fi
+fi
+
 # BPY_VERSIONS: the Blender versions to prepare (default: the main one and the 4.2 LTS).
 versions="${BPY_VERSIONS:-5.0.1 4.2.23}"
 for v in $versions; do
