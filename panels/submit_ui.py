@@ -17,7 +17,7 @@ from .. import props, state, submitting
 from ..api.models import JobSetting
 from ..jobtypes import evaluation, registry, setting_props, values
 from ..jobtypes.naming import job_name
-from . import fit
+from . import fit, presets_ui
 
 
 def draw_connection(layout: bpy.types.UILayout, context: Any) -> None:
@@ -183,6 +183,7 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     jt = registry.job_type()
     chosen = (jt.label or jt.name) if jt is not None and sp.job_type == jt.name else sp.job_type
     fit.field(col, context, sp, "job_type_ui", "Job Type", value_text=chosen)
+    presets_ui.draw_row(col, context)
     # The name it will get, shown in the empty field.
     name = job_name(scene)
     fit.field(col, context, sp, "job_name", "Job Name", placeholder=name, value_text=sp.job_name or name)
