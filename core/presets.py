@@ -35,7 +35,7 @@ LEVEL_PHRASES = {ARTIST: "your presets", PROJECT: "the project's presets", STUDI
 READ_ONLY = {STUDIO}  # set by a TD; artists read it only
 MAX_NAME = 64
 MAX_FILE_BYTES = 1_000_000  # a preset is a few hundred bytes; anything larger is not ours
-_JSON_TYPES = {"string": str, "int32": int, "float": (int, float), "bool": bool}
+_JSON_TYPES: dict[str, Any] = {"string": str, "int32": int, "float": (int, float), "bool": bool}
 
 
 class PresetError(Exception):

@@ -4,7 +4,7 @@
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from .. import job_presets
+from .. import job_presets, props
 from ..core import presets as core
 
 _LEVEL_ITEMS = [
@@ -35,7 +35,7 @@ def _finish(op: bpy.types.Operator, problem: object) -> set[str]:
 
 def _has_job_type(context: bpy.types.Context) -> bool:
     scene = context.scene
-    return scene is not None and bool(scene.flamenco_desk.job_type)
+    return scene is not None and bool(props.scene_props(scene).job_type)
 
 
 class FLAMENCO_DESK_OT_preset_save(bpy.types.Operator):
@@ -78,8 +78,9 @@ class FLAMENCO_DESK_OT_preset_load(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context.scene
-        if bpy.app.background and job_presets.stale(scene.flamenco_desk.job_type):
-            job_presets.read(scene.flamenco_desk.job_type)
+        job_type = props.scene_props(scene).job_type
+        if bpy.app.background and job_presets.stale(job_type):
+            job_presets.read(job_type)
             job_presets.wait()
         ok, text = job_presets.load(scene, self.name, "" if self.level == "ANY" else self.level)
         if not ok:
