@@ -8,7 +8,7 @@ import sys
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from .. import job_presets, props, state, submitting
+from .. import job_presets, props, state, submitting, templating
 from ..runtime import timer
 from .online import OnlineOperator
 
@@ -86,6 +86,8 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
             problem = self._load_preset(scene, wait)
             if problem:
                 return self._fail(problem)
+        if wait and not templating.prefetch(scene):  # {version}: the output folder listed first
+            return self._fail("The output folder did not answer in time (for {version})")
         on_problems = {"ASK": "submit" if wait else "ask", "SUBMIT": "submit", "STOP": "stop"}[self.problems]
         try:
             request = submitting.prepare(scene, on_problems)
