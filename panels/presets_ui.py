@@ -54,7 +54,7 @@ def draw_row(layout: Any, context: Any) -> None:
         return
     job_presets.read_if_stale(sp.job_type)
     now = job_presets.current_for(context.scene)
-    row = fit.split_row(layout, context, "Preset").row(align=True)
+    row = layout.row(align=True)  # the whole width, as Blender's preset rows: the name has room
     row.menu(FLAMENCO_DESK_MT_presets.bl_idname, text=now[0] if now else "Presets", icon="PRESET")
     row.operator("flamenco_desk.preset_save", text="", icon="ADD")
     row.operator("flamenco_desk.preset_delete", text="", icon="REMOVE")
