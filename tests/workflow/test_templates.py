@@ -91,6 +91,9 @@ def test_unknown_placeholder_is_named_and_nothing_is_submitted(connected: Module
     assert "Job name: unknown placeholder {shot}; use {file}, {scene}" in layout.text()
     with pytest.raises(RuntimeError, match=r"unknown placeholder \{shot\}"):
         bpy.ops.flamenco_desk.submit_job()
+    bpy.context.scene.flamenco_desk.job_name = "{file}_{version}"  # and no output template
+    with pytest.raises(RuntimeError, match=r"\{version\} in the job name needs \{version\} in the output template"):
+        bpy.ops.flamenco_desk.submit_job()
     bpy.context.scene.flamenco_desk.job_name = "{file}"
     bpy.context.scene.flamenco_desk.output_template = "/renders/{file}/{version}/######"
     with pytest.raises(RuntimeError, match="takes no output path"):
