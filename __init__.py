@@ -8,7 +8,7 @@ from __future__ import annotations
 import bpy
 from bpy.app.handlers import persistent
 
-from . import operators, panels, prefs, props, state, watching
+from . import job_presets, operators, panels, prefs, props, state, templating, watching
 from .jobtypes import registry
 from .runtime import timer
 
@@ -46,6 +46,8 @@ def unregister() -> None:
     watching.unregister()
     panels.unregister()
     state.reset()
+    job_presets.reset()
+    templating.reset()
     registry.unregister()
     props.unregister()
     for cls in reversed(_classes):

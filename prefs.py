@@ -44,6 +44,17 @@ class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
         default=False,
     )
 
+    project_presets_folder: StringProperty(  # type: ignore[valid-type]
+        name="Project Presets",
+        description="Folder of the project's job presets: beside the .blend (// is its folder) or on shared storage",
+        default="//flamenco_presets", subtype="DIR_PATH",
+    )
+    studio_presets_folder: StringProperty(  # type: ignore[valid-type]
+        name="Studio Presets",
+        description="Folder of the studio's job presets, set by a TD; read-only for artists (empty: none)",
+        default="", subtype="DIR_PATH",
+    )
+
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         row = layout.row(align=True)
@@ -55,6 +66,9 @@ class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
         col = layout.column(align=True)
         col.prop(self, "connect_timeout")
         col.prop(self, "read_timeout")
+        col = layout.column(align=True)
+        col.prop(self, "project_presets_folder")
+        col.prop(self, "studio_presets_folder")
         col = layout.column(heading="When a watched job ends")
         col.prop(self, "desktop_notifications")
         col.prop(self, "notification_sound")

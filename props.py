@@ -87,7 +87,13 @@ class FLAMENCO_DESK_PG_scene(bpy.types.PropertyGroup):
         items=_job_type_items, get=_get_job_type_enum, set=_set_job_type_enum,
     )
     job_name: StringProperty(  # type: ignore[valid-type]
-        name="Job Name", description="Name of the job on the farm; empty: the file's name, numbered for resubmissions",
+        name="Job Name", description="Name of the job on the farm; empty: the file's name, numbered for resubmissions. "
+                                     "Placeholders: {file} {scene} {camera} {view_layer} {marker} {user} {date} {version}",
+    )
+    output_template: StringProperty(  # type: ignore[valid-type]
+        name="Output Template",
+        description="The job type's output path from a template: {file} {scene} {camera} {view_layer} {marker} "
+                    "{user} {date} {version} (next free v### in its folder); empty: the job type's own",
     )
     priority: IntProperty(  # type: ignore[valid-type]
         name="Priority", description="Higher-priority jobs run first", default=50, min=0, max=100,

@@ -9,16 +9,17 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import bpy
 
-from . import props, state, watching
+from . import props, state, templating, watching
 from .api import models
-from .core import manager_info, storage, submission
-from .jobtypes import registry, values
+from .core import manager_info, storage, submission, templates
+from .jobtypes import registry, setting_props, values
 from .jobtypes.naming import job_name
 from .runtime import timer
 from .version import VERSION
@@ -100,6 +101,28 @@ def blend_is_dirty() -> bool:
     return bool(bpy.data.is_dirty)
 
 
+@contextmanager
+def _output_from_template(scene: bpy.types.Scene, output: Optional[templating.Output]) -> Iterator[None]:
+    """While collecting: the output setting holds the template's value (unlinked), so settings
+    computed from it (an output path from its root) follow; the artist's value comes back after."""
+    setting = registry.job_type().setting(output.key) if output is not None and registry.job_type() else None
+    grp = registry.group(scene)
+    if output is None or setting is None or grp is None:
+        yield
+        return
+    ident, link_ident = registry.identifiers(setting)
+    names = [n for n in (ident, link_ident, setting_props.edited_identifier(ident)) if hasattr(grp, n)]
+    saved = {n: getattr(grp, n) for n in names}
+    try:
+        if registry.has_link(setting):
+            setattr(grp, link_ident, False)
+        setattr(grp, ident, output.value)
+        yield
+    finally:
+        for n, value in saved.items():
+            setattr(grp, n, value)
+
+
 def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.SubmissionRequest:
     info = state.info()
     if info is None:
@@ -115,10 +138,17 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
     if not bpy.data.filepath:
         raise PrepareError("Save the file first: the farm renders a saved .blend")
 
+    name = job_name(scene)
+    try:  # name and output templates (templating)
+        output, version_folder = templating.for_submission(scene, jt, sp.job_name.strip())
+    except templates.TemplateError as ex:
+        raise PrepareError(str(ex)) from ex
     try:
-        settings = values.collect(scene, jt)
+        with _output_from_template(scene, output):
+            settings = values.collect(scene, jt)
     except values.SettingsProblem as ex:
         raise PrepareError("Cannot submit: " + "; ".join(ex.problems)) from ex
+    templating.reserve(version_folder)  # the next submission gets the next {version}
 
     submission_id = sp.pending_submission_id or str(uuid.uuid4())
     original = Path(bpy.data.filepath)
@@ -126,7 +156,6 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
     if blend_is_dirty():
         blend, temporary = _farm_copy_of_unsaved(original, info.storage.location)
 
-    name = job_name(scene)
     metadata = {
         "user": getpass.getuser(),
         "host": socket.gethostname(),

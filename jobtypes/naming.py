@@ -1,6 +1,6 @@
-"""The name the next job gets. A leaf (it imports only bpy): the scene properties, the
-settings' `jobname` expression variable, the values sent and the submit panel all need it,
-and the scene properties already import the settings registry."""
+"""The name the next job gets. Near a leaf (bpy, and templating for `{placeholders}`): the
+scene properties, the settings' `jobname` expression variable, the values sent and the submit
+panel all need it, and the scene properties already import the settings registry."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from pathlib import Path
 
 import bpy
 
+from .. import templating
+from ..core import templates
+
 
 def job_name(scene: bpy.types.Scene) -> str:
     """The artist's name, or the file's name, numbered from the second job of this file on,
     so resubmissions can be told apart in the job list."""
     name = scene.flamenco_desk.job_name.strip()  # type: ignore[attr-defined]
+    if name and templates.is_template(name):
+        return templating.render_name(scene, name).text  # "…" where {version} is not known yet
     if name:
         return name  # type: ignore[no-any-return]
     stem = Path(bpy.data.filepath).stem if bpy.data.filepath else "untitled"

@@ -8,7 +8,7 @@ import sys
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from .. import props, state, submitting
+from .. import job_presets, props, state, submitting, templating
 from ..runtime import timer
 from .online import OnlineOperator
 
@@ -56,6 +56,12 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         options={"SKIP_SAVE"},
     )
 
+    preset: StringProperty(  # type: ignore[valid-type]
+        name="Preset",
+        description="Load this preset of the job type before submitting (yours first, then the project's, the studio's)",
+        options={"SKIP_SAVE"},
+    )
+
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         if not super().poll(context):
@@ -76,6 +82,12 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
                 return self._fail(line.text if line else "Could not reach the Manager")
         if self.job_type:
             props.scene_props(scene).job_type = self.job_type
+        if self.preset:
+            problem = self._load_preset(scene, wait)
+            if problem:
+                return self._fail(problem)
+        if wait and not templating.prefetch(scene):  # {version}: the output folder listed first
+            return self._fail("The output folder did not answer in time (for {version})")
         on_problems = {"ASK": "submit" if wait else "ask", "SUBMIT": "submit", "STOP": "stop"}[self.problems]
         try:
             request = submitting.prepare(scene, on_problems)
@@ -99,6 +111,19 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         self.report({"INFO"}, outcome.message)
         print(f"FLAMENCO_DESK_JOB_ID={outcome.job_id}")
         return {"FINISHED"}
+
+    def _load_preset(self, scene: bpy.types.Scene, wait: bool) -> str:
+        """Apply the named preset; what it dropped is reported as a warning. Headless reads
+        the preset folders first (in the background, waited for); the UI uses what the panel read."""
+        if wait and job_presets.stale(props.scene_props(scene).job_type):
+            job_presets.read(props.scene_props(scene).job_type)
+            if not job_presets.wait():
+                return "The preset folders did not answer in time"
+        ok, text = job_presets.load(scene, self.preset)
+        if not ok:
+            return text
+        self.report({"WARNING"} if "dropped" in text or "not in the preset" in text else {"INFO"}, text)
+        return ""
 
     def _fail(self, message: str) -> set[str]:
         print(f"Flamenco Desk: error: {message}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from .. import state, watching
-from . import farm_ui, jobs_ui, submit_ui
+from . import farm_ui, jobs_ui, presets_ui, submit_ui
 
 
 class FLAMENCO_DESK_PT_output(bpy.types.Panel):
@@ -62,7 +62,7 @@ class FLAMENCO_DESK_PT_farm(_SidebarTab, bpy.types.Panel):
 
 
 classes = (FLAMENCO_DESK_PT_output, FLAMENCO_DESK_PT_sidebar, FLAMENCO_DESK_PT_jobs, FLAMENCO_DESK_PT_job,
-           FLAMENCO_DESK_PT_farm)
+           FLAMENCO_DESK_PT_farm, *presets_ui.classes)
 
 
 _shown_in_statusbar = ""

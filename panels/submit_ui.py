@@ -13,11 +13,11 @@ from typing import Any
 
 import bpy
 
-from .. import props, state, submitting
+from .. import props, state, submitting, templating
 from ..api.models import JobSetting
 from ..jobtypes import evaluation, registry, setting_props, values
 from ..jobtypes.naming import job_name
-from . import fit
+from . import fit, presets_ui, templates_ui
 
 
 def draw_connection(layout: bpy.types.UILayout, context: Any) -> None:
@@ -112,7 +112,8 @@ def draw_settings(layout: bpy.types.UILayout, scene: bpy.types.Scene, context: A
         return
     col = layout.column()
     for setting in jt.settings:
-        if registry.is_shown(setting) and setting.key != values.BLENDFILE_KEY:
+        if registry.is_shown(setting) and setting.key != values.BLENDFILE_KEY \
+                and not templating.overrides(setting, scene, jt):  # the template's preview is shown instead
             draw_setting(col, context, grp, setting)
 
 
@@ -183,9 +184,12 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     jt = registry.job_type()
     chosen = (jt.label or jt.name) if jt is not None and sp.job_type == jt.name else sp.job_type
     fit.field(col, context, sp, "job_type_ui", "Job Type", value_text=chosen)
+    presets_ui.draw_row(col, context)
     # The name it will get, shown in the empty field.
     name = job_name(scene)
     fit.field(col, context, sp, "job_name", "Job Name", placeholder=name, value_text=sp.job_name or name)
+    templates_ui.draw_name_preview(col, context, scene)
+    templates_ui.draw_output_template(col, context, scene, jt if jt is not None and sp.job_type == jt.name else None)
     fit.field(col, context, sp, "priority", "Priority")
     info = state.info()
     if info is not None and info.tags:

@@ -46,6 +46,9 @@ class FakeLayout:
 
         return _Props()
 
+    def menu(self, menu: str, text: str = "", **kwargs: Any) -> None:
+        self.log.append(("menu", (menu, text)))
+
     def separator(self, **_k: Any) -> None:
         pass
 
