@@ -160,6 +160,8 @@ def tick_hook() -> None:
         return
     prefs = bpy.context.preferences.addons[state.ADDON_ID].preferences
     profiles.ensure(prefs)  # the old single URL becomes the first profile (timer: writes allowed)
+    if profiles.refresh_pending and not timer.bridge.busy(state.REFRESH_KEY):
+        profiles.refresh_active()
     active = profiles.active_url()
     by_url = {url: set(ids) for url, ids in profiles.file_jobs().items() if url != active}
     for url in [u for u in watches if u not in by_url]:

@@ -114,8 +114,18 @@ def activate(prefs: Any, index: int) -> bool:
     if changed and scene is not None and profile.default_job_type:
         scene.flamenco_desk.job_type = profile.default_job_type
     if changed and state.online_allowed():
-        state.refresh()  # this Manager's job types, tags, storage (in the background)
+        refresh_active()
     return changed
+
+
+refresh_pending = False  # a refresh of the previous Manager was on its way: refresh again after it
+
+
+def refresh_active() -> None:
+    """Ask the (newly) active Manager for its job types, tags, storage, in the background;
+    manager_watches' tick hook retries while the previous Manager's refresh is on its way."""
+    global refresh_pending
+    refresh_pending = not state.refresh()
 
 
 def profiles(prefs: Any = None) -> list[tuple[str, str]]:
