@@ -8,7 +8,7 @@ from __future__ import annotations
 import bpy
 from bpy.app.handlers import persistent
 
-from . import job_presets, operators, panels, prefs, props, state, templating, watching
+from . import job_presets, manager_watches, operators, panels, prefs, props, state, templating, watching
 from .jobtypes import registry
 from .runtime import timer
 
@@ -31,6 +31,7 @@ def register() -> None:
     props.register()
     panels.register()
     watching.register()
+    manager_watches.register()
     state.info_listeners.append(_on_info)
     bpy.app.handlers.load_post.append(_on_load_post)
     timer.tick_hooks.append(props.refresh_tick)
@@ -43,6 +44,7 @@ def unregister() -> None:
         timer.tick_hooks.remove(props.refresh_tick)
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
+    manager_watches.unregister()
     watching.unregister()
     panels.unregister()
     state.reset()

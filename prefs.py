@@ -6,11 +6,16 @@ reads the annotations itself, and string annotations would lose this module's na
 
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, StringProperty
+from bpy.props import BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from . import state
+from . import profiles, state
 
 ADDON_ID = __package__
+
+
+def _manager_url_changed(prefs: object) -> None:
+    profiles.manager_url_edited(prefs)  # the active profile keeps the same URL
+    state.manager_url_changed()
 
 
 class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
@@ -20,7 +25,14 @@ class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
         name="Manager URL",
         description="Address of the Flamenco Manager, e.g. http://flamenco:8080",
         default="http://localhost:8080",
-        update=lambda self, _ctx: state.manager_url_changed(),
+        update=lambda self, _ctx: _manager_url_changed(self),
+    )
+    # Several Managers (profiles.py): `manager_url` is the active profile's URL.
+    managers: CollectionProperty(type=profiles.FLAMENCO_DESK_PG_manager_profile)  # type: ignore[valid-type]
+    active_manager: IntProperty(name="Active Manager", default=0, min=0)  # type: ignore[valid-type]
+    active_manager_ui: EnumProperty(  # type: ignore[valid-type]
+        name="Manager", description="The Manager to submit to (profiles in the add-on's preferences)",
+        items=profiles._items, get=profiles._get, set=profiles._set,
     )
     connect_timeout: FloatProperty(  # type: ignore[valid-type]
         name="Connect Timeout",
@@ -63,6 +75,7 @@ class FLAMENCO_DESK_preferences(bpy.types.AddonPreferences):
         line = state.connection_line()
         if line:
             layout.label(text=line.text, icon=line.icon)
+        profiles.draw_prefs(self, layout.column())
         col = layout.column(align=True)
         col.prop(self, "connect_timeout")
         col.prop(self, "read_timeout")
@@ -81,4 +94,4 @@ def get(context: bpy.types.Context | None = None) -> FLAMENCO_DESK_preferences:
     return ctx.preferences.addons[ADDON_ID].preferences  # type: ignore[return-value]
 
 
-classes = (FLAMENCO_DESK_preferences,)
+classes = (*profiles.classes, FLAMENCO_DESK_preferences)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 import bpy
 
-from . import props, state
+from . import profiles, props, state
 from .api import errors
 from .api.client import ManagerClient
 from .api.event_stream import StreamState, StreamStatus
@@ -159,7 +159,7 @@ def tick_hook() -> None:
     info = state.info()
     if info is None:  # never connected to this Manager: the submit panel's refresh comes first
         return
-    monitor.watched_ids = file_job_ids()
+    monitor.watched_ids = profiles.job_ids_on(state.manager_url())  # other Managers': manager_watches.py
     monitor.want_list = _views_all_jobs()
     monitor.want_farm = time.monotonic() - _farm_seen_at < PANEL_INTEREST_SECONDS
     monitor.want_doctor = time.monotonic() - _doctor_seen_at < PANEL_INTEREST_SECONDS

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
-from .. import props, state, watching
+from .. import manager_watches, profiles, props, state, watching
 from ..core import job_actions
 from ..core import doctor as core_doctor
 from ..runtime import timer
@@ -43,17 +43,21 @@ class JobOperator:
     job_id: StringProperty()  # type: ignore[valid-type]
 
     def job(self) -> Any:
-        """The job as the monitor holds it (watched or open), or None if it does not (yet)."""
-        monitor = watching.monitor
-        return monitor.jobs.get(self.job_id) or (monitor.open_job if monitor.open_job_id == self.job_id else None)
+        """The job as the monitor of its Manager holds it (watched or open), or None if it does not (yet)."""
+        return manager_watches.find_job(self.job_id)
+
+    def client(self) -> Any:
+        """A client for the Manager the job is on (several Managers: manager_watches.py)."""
+        return manager_watches.client_for_job(self.job_id)
 
 
-def _run_action(description: str, work: Callable[[], object], on_ok: Optional[Callable[[object], None]] = None) -> None:
+def _run_action(description: str, work: Callable[[], object], on_ok: Optional[Callable[[object], None]] = None,
+                job_id: str = "") -> None:
     def ok(value: object) -> None:
         feedback.text, feedback.icon = f"{description}: done", "CHECKMARK"
         if on_ok:
             on_ok(value)
-        watching.monitor.poll_soon()
+        manager_watches.poll_soon(job_id) if job_id else watching.monitor.poll_soon()
         state.redraw()
 
     def failed(ex: BaseException) -> None:
@@ -71,6 +75,10 @@ class FLAMENCO_DESK_OT_open_job(JobOperator, bpy.types.Operator):
     bl_description = "Show this job's details, tasks, log and last rendered frame"
 
     def execute(self, context: bpy.types.Context) -> set[str]:
+        if self.job_id:  # a job on another Manager: that Manager becomes the active one, to show it whole
+            index = profiles.index_of(profiles.manager_of(self.job_id))
+            if index >= 0 and profiles.activate(context.preferences.addons[state.ADDON_ID].preferences, index):
+                self.report({"INFO"}, f"Showing {profiles.name_for(profiles.active_url())}")
         watching.monitor.open(self.job_id or None)
         feedback.delete_prompt = None
         return {"FINISHED"}
@@ -116,18 +124,18 @@ class FLAMENCO_DESK_OT_job_action(JobOperator, OnlineOperator):
         if not job_actions.allowed(self.action, job.status, tasks):
             self.report({"ERROR"}, f'Cannot {self.action.replace("_", " ")} a job that is {job.status}')
             return {"CANCELLED"}
-        client = state.client()
+        client = self.client()
         label = f'{job_actions.BY_NAME[self.action].label} "{job.name}"'
         reason = f"{job_actions.BY_NAME[self.action].label} from Flamenco Desk"
         if self.action == "requeue_failed":
             failed = [t.id for t in watching.monitor.tasks if t.status == "failed"]
             if job_actions.requeue_failed_plan(job.status) == "job":
-                _run_action(label, lambda: client.set_job_status(job.id, "requeueing", reason))
+                _run_action(label, lambda: client.set_job_status(job.id, "requeueing", reason), job_id=job.id)
             else:
-                _run_action(label, lambda: [client.set_task_status(t, "queued", reason) for t in failed])
+                _run_action(label, lambda: [client.set_task_status(t, "queued", reason) for t in failed], job_id=job.id)
             return {"FINISHED"}
         status = job_actions.status_for(self.action, tasks or ())
-        _run_action(label, lambda: client.set_job_status(job.id, status, reason))
+        _run_action(label, lambda: client.set_job_status(job.id, status, reason), job_id=job.id)
         return {"FINISHED"}
 
 
@@ -145,8 +153,8 @@ class FLAMENCO_DESK_OT_set_priority(JobOperator, OnlineOperator):
         return context.window_manager.invoke_props_dialog(self)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        client, priority, job_id = state.client(), self.priority, self.job_id
-        _run_action(f"Priority {priority}", lambda: client.set_job_priority(job_id, priority))
+        client, priority, job_id = self.client(), self.priority, self.job_id
+        _run_action(f"Priority {priority}", lambda: client.set_job_priority(job_id, priority), job_id=job_id)
         return {"FINISHED"}
 
 
@@ -171,9 +179,9 @@ class FLAMENCO_DESK_OT_set_worker_tag(JobOperator, OnlineOperator):
         return context.window_manager.invoke_props_dialog(self)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        client, job_id = state.client(), self.job_id
+        client, job_id = self.client(), self.job_id
         tag_id = None if self.tag == props.NO_TAG else self.tag
-        _run_action("Worker tag", lambda: client.set_job_tag(job_id, tag_id=tag_id))
+        _run_action("Worker tag", lambda: client.set_job_tag(job_id, tag_id=tag_id), job_id=job_id)
         return {"FINISHED"}
 
 
@@ -189,7 +197,7 @@ class FLAMENCO_DESK_OT_delete_job(JobOperator, OnlineOperator):
         if job is None or not job_actions.allowed("delete", job.status):
             self.report({"ERROR"}, "This job cannot be deleted in its current state; cancel it first")
             return {"CANCELLED"}
-        client, job_id, name = state.client(), job.id, job.name
+        client, job_id, name = self.client(), job.id, job.name
         if not self.confirmed:
             # First ask the Manager what deleting would do, then ask the artist.
             def ask(shaman: object) -> None:
@@ -204,7 +212,7 @@ class FLAMENCO_DESK_OT_delete_job(JobOperator, OnlineOperator):
             if watching.monitor.open_job_id == job_id:
                 watching.monitor.open(None)
 
-        _run_action(f'Delete "{name}"', lambda: client.delete_job(job_id), forget)
+        _run_action(f'Delete "{name}"', lambda: client.delete_job(job_id), forget, job_id=job_id)
         return {"FINISHED"}
 
 
@@ -250,7 +258,7 @@ class FLAMENCO_DESK_OT_unblock_worker(JobOperator, OnlineOperator):
     task_type: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        client, job_id, worker_id, task_type = state.client(), self.job_id, self.worker_id, self.task_type
+        client, job_id, worker_id, task_type = self.client(), self.job_id, self.worker_id, self.task_type
         name = self.worker_name or worker_id[:8]
         reason = f"{name} removed from the job's blocklist in Flamenco Desk"
 

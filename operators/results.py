@@ -7,7 +7,7 @@ from typing import Any, Optional
 import bpy
 from bpy.props import EnumProperty
 
-from .. import state, watching
+from .. import manager_watches, state, watching
 from ..core import results
 from ..runtime import timer
 from .jobs import JobOperator
@@ -15,7 +15,7 @@ from .online import OnlineOperator
 
 
 def _output_dir(job: Any) -> Optional[Path]:
-    info = state.info()
+    info = None if job is None else manager_watches.info_for_job(job.id)  # the variables of the job's Manager
     return None if job is None else results.output_dir(job, info.variables if info else {})
 
 
@@ -85,7 +85,7 @@ class FLAMENCO_DESK_OT_open_in_web(JobOperator, bpy.types.Operator):
     bl_description = "Open this job in the Manager's web interface"
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        bpy.ops.wm.url_open(url=results.web_url(state.client().base_url, self.job_id))
+        bpy.ops.wm.url_open(url=results.web_url(self.client().base_url, self.job_id))
         return {"FINISHED"}
 
 
@@ -99,7 +99,7 @@ class FLAMENCO_DESK_OT_view_last_rendered(JobOperator, OnlineOperator):
         if rendered is None or watching.monitor.open_job_id != self.job_id:
             self.report({"ERROR"}, "No rendered frame yet")
             return {"CANCELLED"}
-        client, job_id = state.client(), self.job_id  # the operator is gone when `show` runs
+        client, job_id = self.client(), self.job_id  # the operator is gone when `show` runs
         target = state.cache_dir() / "thumbnails" / f"{job_id}-large.jpg"
         url = rendered.base.replace("\\", "/").rstrip("/") + "/last-rendered.jpg"
 

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import bpy
 
-from .. import props, state, watching
+from .. import manager_watches, props, state, watching
 from ..api.models import Job, TaskSummary
 from ..core import job_actions, monitor as core_monitor, progress
 from ..core import doctor as core_doctor
@@ -52,7 +52,7 @@ def listed(ui: Any, limit: int = MAX_ROWS) -> tuple[list[Job], int]:
     mon = watching.monitor
     if ui.list_scope == "ALL":  # every job on the Manager: the monitor's compact index
         return mon.index.query(STATUS_GROUPS.get(ui.status_filter), ui.sort_by, limit)
-    jobs = [mon.jobs[i] for i in watching.file_job_ids() if i in mon.jobs]
+    jobs = manager_watches.file_jobs_known()  # on every Manager (several Managers)
     wanted = STATUS_GROUPS.get(ui.status_filter)
     if wanted is not None:
         jobs = [j for j in jobs if j.status in wanted]
@@ -122,6 +122,9 @@ def draw_job_list(layout: Any, context: Any) -> None:
                           depress=job.id == mon.open_job_id)
         op.job_id = job.id
         draw_progress(col, job, f"{progress_text(job)}  ·  P{job.priority}  ·  {core_monitor.age(job.created, now)}")
+        manager = manager_watches.manager_label(job.id) if ui.list_scope == "FILE" else ""
+        if manager:  # which Manager it is on, once there are several
+            col.label(text=manager, icon="NETWORK_DRIVE")
         col.separator(factor=0.5)
     if total > len(jobs):
         layout.label(text=f"…and {total - len(jobs)} more")
@@ -304,7 +307,7 @@ def draw_tasks(layout: Any, context: Any) -> None:
 def latest_file_job() -> Optional[Job]:
     refs = [ref for scene in bpy.data.scenes for ref in props.scene_props(scene).jobs]
     for ref in reversed(refs):
-        job = watching.monitor.jobs.get(ref.job_id)
+        job = manager_watches.find_job(ref.job_id)
         if job is not None:
             return job
     return None

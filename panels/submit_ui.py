@@ -178,6 +178,9 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     sp = props.scene_props(scene)
     layout.use_property_split = True
     layout.use_property_decorate = False
+    prefs = context.preferences.addons[state.ADDON_ID].preferences
+    if len(prefs.managers) > 1:  # several Managers (profiles.py): pick the one to submit to
+        fit.field(layout.column(), context, prefs, "active_manager_ui", "Manager")
     draw_connection(layout, context)
 
     col = layout.column()
