@@ -12,6 +12,8 @@ the test's Blender: a frozen call blocks only the thread that made it. The test 
 the process's stdin/stdout (one command per line, one answer per line), not with signals.
 Leaving the context thaws the share first, then unmounts (``umount``, else ``umount -l``), then
 ends the process, so a test that fails while frozen does not leave a hanging mount behind.
+`backing` may be `mountpoint` itself (the mount then shadows the folder with itself: processes
+that see the folder without the mount, like the Worker's chroot, see the same files).
 Needs root (mounting without fusermount) and /dev/fuse.
 """
 
@@ -213,17 +215,24 @@ def _serve(backing: str, mountpoint: str) -> None:
                 self.used += size
 
     gate = Gate()
-    root = os.path.realpath(backing)
+    # Every call goes through a descriptor of the backing folder opened before mounting, so the
+    # backing folder may be the mountpoint itself: the mount then shadows a folder with itself, and
+    # a process that sees the folder without the mount (the Worker's chroot, whose bind mount does
+    # not take submounts) reads the very same files.
+    root_fd = os.open(os.path.realpath(backing), os.O_RDONLY | os.O_DIRECTORY)
 
     def usage() -> int:
         total = 0
-        for folder, _dirs, files in os.walk(root):
+        for _folder, _dirs, files, dir_fd in os.fwalk(dir_fd=root_fd):
             for name in files:
                 try:
-                    total += os.lstat(os.path.join(folder, name)).st_size
+                    total += os.lstat(name, dir_fd=dir_fd).st_size
                 except OSError:
                     pass
         return total
+
+    def rel(path: str) -> str:
+        return path.lstrip("/") or "."
 
     class Passthrough(Operations):  # type: ignore[misc]
         def __call__(self, op: str, path: str, *args: Any) -> Any:
@@ -231,21 +240,18 @@ def _serve(backing: str, mountpoint: str) -> None:
                 gate.enter()
             return super().__call__(op, path, *args)
 
-        def _full(self, path: str) -> str:
-            return os.path.join(root, path.lstrip("/"))
-
         def access(self, path: str, mode: int) -> None:
-            if not os.access(self._full(path), mode):
+            if not os.access(rel(path), mode, dir_fd=root_fd):
                 raise FuseOSError(errno.EACCES)
 
         def chmod(self, path: str, mode: int) -> None:
-            os.chmod(self._full(path), mode)
+            os.chmod(rel(path), mode, dir_fd=root_fd)
 
         def chown(self, path: str, uid: int, gid: int) -> None:
-            os.chown(self._full(path), uid, gid)
+            os.chown(rel(path), uid, gid, dir_fd=root_fd, follow_symlinks=False)
 
         def create(self, path: str, mode: int, fi: Any = None) -> int:
-            return os.open(self._full(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            return os.open(rel(path), os.O_RDWR | os.O_CREAT | os.O_TRUNC, mode, dir_fd=root_fd)
 
         def flush(self, path: str, fh: int) -> None:
             pass
@@ -257,21 +263,21 @@ def _serve(backing: str, mountpoint: str) -> None:
                 os.fsync(fh)
 
         def getattr(self, path: str, fh: Optional[int] = None) -> dict[str, Any]:
-            st = os.lstat(self._full(path))
+            st = os.lstat(rel(path), dir_fd=root_fd)
             return {key: getattr(st, key) for key in (
                 "st_atime", "st_ctime", "st_gid", "st_mode", "st_mtime", "st_nlink", "st_size", "st_uid")}
 
         def link(self, target: str, source: str) -> None:
-            os.link(self._full(source), self._full(target))
+            os.link(rel(source), rel(target), src_dir_fd=root_fd, dst_dir_fd=root_fd)
 
         def mkdir(self, path: str, mode: int) -> None:
-            os.mkdir(self._full(path), mode)
+            os.mkdir(rel(path), mode, dir_fd=root_fd)
 
         def mknod(self, path: str, mode: int, dev: int) -> None:
-            os.mknod(self._full(path), mode, dev)
+            os.mknod(rel(path), mode, dev, dir_fd=root_fd)
 
         def open(self, path: str, flags: int) -> int:
-            return os.open(self._full(path), flags)
+            return os.open(rel(path), flags, dir_fd=root_fd)
 
         def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
             data = os.pread(fh, size, offset)
@@ -279,22 +285,26 @@ def _serve(backing: str, mountpoint: str) -> None:
             return data
 
         def readdir(self, path: str, fh: int) -> list[str]:
-            return [".", ".."] + os.listdir(self._full(path))
+            fd = os.open(rel(path), os.O_RDONLY | os.O_DIRECTORY, dir_fd=root_fd)
+            try:
+                return [".", ".."] + os.listdir(fd)
+            finally:
+                os.close(fd)
 
         def readlink(self, path: str) -> str:
-            return os.readlink(self._full(path))
+            return os.readlink(rel(path), dir_fd=root_fd)
 
         def release(self, path: str, fh: int) -> None:
             os.close(fh)
 
         def rename(self, old: str, new: str) -> None:
-            os.rename(self._full(old), self._full(new))
+            os.rename(rel(old), rel(new), src_dir_fd=root_fd, dst_dir_fd=root_fd)
 
         def rmdir(self, path: str) -> None:
-            os.rmdir(self._full(path))
+            os.rmdir(rel(path), dir_fd=root_fd)
 
         def statfs(self, path: str) -> dict[str, Any]:
-            sv = os.statvfs(self._full(path))
+            sv = os.statvfs(root_fd)
             stats = {key: getattr(sv, key) for key in (
                 "f_bavail", "f_bfree", "f_blocks", "f_bsize", "f_favail", "f_ffree", "f_files",
                 "f_flag", "f_frsize", "f_namemax")}
@@ -304,21 +314,26 @@ def _serve(backing: str, mountpoint: str) -> None:
             return stats
 
         def symlink(self, target: str, source: str) -> None:
-            os.symlink(source, self._full(target))
+            os.symlink(source, rel(target), dir_fd=root_fd)
 
         def truncate(self, path: str, length: int, fh: Optional[int] = None) -> None:
-            with open(self._full(path), "r+b") as f:
-                f.truncate(length)
+            if fh is not None:
+                os.ftruncate(fh, length)
+                return
+            fd = os.open(rel(path), os.O_WRONLY, dir_fd=root_fd)
+            try:
+                os.ftruncate(fd, length)
+            finally:
+                os.close(fd)
 
         def unlink(self, path: str) -> None:
-            full = self._full(path)
-            size = os.lstat(full).st_size
-            os.unlink(full)
+            size = os.lstat(rel(path), dir_fd=root_fd).st_size
+            os.unlink(rel(path), dir_fd=root_fd)
             with gate.cond:
                 gate.used = max(gate.used - size, 0)
 
         def utimens(self, path: str, times: Optional[tuple[float, float]] = None) -> None:
-            os.utime(self._full(path), times)
+            os.utime(rel(path), times, dir_fd=root_fd, follow_symlinks=False)
 
         def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
             gate.reserve(len(data))
@@ -359,7 +374,7 @@ def _serve(backing: str, mountpoint: str) -> None:
                 else:
                     answer = f"error: unknown command {command}"
             if command == "fill" and arg != "-":
-                used = usage()  # outside the lock: the walk goes through no FUSE call (backing folder)
+                used = usage()  # outside the lock: the walk goes through the descriptor, not the mount
                 with gate.cond:
                     gate.used = used
             print(answer, flush=True)
