@@ -388,7 +388,8 @@ def _serve(backing: str, mountpoint: str) -> None:
     # big_writes/max_write: 128 KiB per write call instead of 4 KiB (libfuse2), so a throttled share
     # measures bandwidth, not this process's per-call cost.
     FUSE(Passthrough(), mountpoint, foreground=True, nothreads=False, big_writes=True,
-         max_write=131072, max_read=131072, default_permissions=True, allow_other=True)
+         max_write=131072, max_read=131072, default_permissions=True, allow_other=True,
+         nonempty=True)  # libfuse2 refuses a folder with files unless told (a shadowed folder has them)
 
 
 if __name__ == "__main__":
