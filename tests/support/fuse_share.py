@@ -31,6 +31,7 @@ from typing import IO, Any, Optional
 
 START_TIMEOUT = 15.0
 COMMAND_TIMEOUT = 10.0
+BURST = 0.05  # seconds of credit a throttled share may send ahead
 
 
 class FuseShareError(RuntimeError):
@@ -196,13 +197,15 @@ def _serve(backing: str, mountpoint: str) -> None:
                     self.waiting -= 1
 
         def pace(self, size: int) -> None:
-            # Each transfer reserves its slot on one timeline: the sum over all threads keeps to the rate.
+            # Each transfer reserves its slot on one timeline: the sum over all threads keeps to the
+            # rate. The timeline may lag `now` by BURST (a link's buffers): time this process spends
+            # between calls is then not added on top of the link's time.
             with self.cond:
                 rate = self.rate
                 if not rate:
                     return
                 now = time.monotonic()
-                start = max(now, self.next_free)
+                start = max(now - BURST, self.next_free)
                 self.next_free = start + size / rate
                 delay = self.next_free - now
             if delay > 0:
