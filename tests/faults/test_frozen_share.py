@@ -12,6 +12,7 @@ shared storage; after the thaw the job is submitted exactly once and renders, an
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +72,19 @@ class Holds:
             time.sleep(0.01)
 
 
+def open_files_under(folder: Path) -> list[str]:
+    """This process's open file descriptors pointing into `folder`."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(folder) + "/"):
+            found.append(target)
+    return found
+
+
 def status_text(desk: ModuleType) -> str:
     layout = FakeLayout()
     desk.panels.submit_ui.draw_status(layout, bpy.context, bpy.context.scene)
@@ -113,6 +127,8 @@ def test_submit_with_the_share_frozen_waits_off_the_main_thread_then_submits_onc
     assert digest(shot) == before, "the artist's file must not change"
     assert bpy.data.filepath == str(shot)
     assert not list((desk.state.cache_dir() / "staging").glob("*/shot.blend")), "the local staging copy is removed"
+    # Nothing traced stays open on the share (a handle kept open pins the mount and goes stale).
+    assert not open_files_under(shared), open_files_under(shared)
     farm.wait_for_job(job["id"], timeout=120)
 
     # Results with the share frozen: the operators answer later, through the queue.
@@ -166,3 +182,26 @@ def test_packing_onto_a_frozen_share_can_be_cancelled_and_leaves_nothing(
     left = set(p.name for p in Path(share.mountpoint).iterdir()) - existing
     assert not left, f"left on shared storage: {left}"
     assert digest(shot) == before
+
+
+def test_a_traced_blend_on_the_share_is_not_kept_open_and_is_read_afresh(tmp_path: Path) -> None:
+    """BAT caches every .blend it opens for the whole process: an uncompressed file on the share
+    stayed open (pinning the mount, going stale when the share hangs) and the next trace of the
+    same path read the old content, so a dependency added since the last submission was missed."""
+    from flamenco_desk_src.core import packing
+
+    with FuseShare(tmp_path / "backing", tmp_path / "share") as mounted:
+        shot = Path(mounted.mountpoint) / "shot.blend"
+        bpy.ops.wm.read_homefile(use_empty=True)
+        bpy.ops.wm.save_as_mainfile(filepath=str(shot), compress=False)  # read in place, not via a temp copy
+        first = packing.survey(shot, in_place_roots=[shot.parent])
+        assert [Path(d.path) for d in first.to_send + first.in_place] == [shot]
+        assert not open_files_under(shot.parent), open_files_under(shot.parent)
+
+        (shot.parent / "plate.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+        img = bpy.data.images.new("plate", 4, 4)
+        img.source, img.filepath, img.use_fake_user = "FILE", "//plate.png", True
+        bpy.ops.wm.save_as_mainfile(filepath=str(shot), compress=False)
+        second = packing.survey(shot, in_place_roots=[shot.parent])
+        assert sorted(Path(d.path).name for d in second.to_send + second.in_place) == ["plate.png", "shot.blend"]
+        bpy.ops.wm.read_homefile(use_empty=True)  # leave the share
