@@ -18,7 +18,7 @@ import bpy
 
 from . import props, state, templating, watching
 from .api import models
-from .core import manager_info, storage, submission, templates
+from .core import manager_info, share_io, storage, submission, templates
 from .jobtypes import registry, setting_props, values
 from .jobtypes.naming import job_name
 from .runtime import timer
@@ -64,35 +64,52 @@ progress_line: Optional[str] = None
 pack_status: Optional[PackStatus] = None
 # The problem report of a submission that stopped to ask (panel: Submit Anyway / Stop).
 pending_problems: Optional[Survey] = None
+# Shared storage has not answered for a while (core.share_io.ShareWatch); the panel says so.
+share_waiting = False
 _cancel: Optional[CancelFlag] = None
 
 
 def cancel() -> bool:
     """Stop the running submission at its next chunk (before the job is created)."""
+    global progress_line
     if _cancel is None or _cancel.is_set():
         return False
     _cancel.set()
+    if share_waiting:  # a hung call cannot be interrupted; nothing is submitted once it returns
+        progress_line = f"Cancelled; nothing will be submitted. {share_io.WAITING_MESSAGE} to answer…"
+        state.redraw()
     return True
 
 
-def _farm_copy_of_unsaved(blend: Path, storage_location: str) -> tuple[Path, bool]:
+def waiting_line() -> Optional[str]:
+    """The panel's line while the share hangs under a running submission."""
+    return f"{share_io.WAITING_MESSAGE}…" if share_waiting and _cancel is not None and not _cancel.is_set() else None
+
+
+def _show_share_waiting(waiting: object) -> None:
+    global share_waiting
+    if _cancel is None:
+        return  # a late event of a finished submission
+    share_waiting = bool(waiting)
+    if bpy.app.background and share_waiting:
+        print(f"Flamenco Desk: {share_io.WAITING_MESSAGE}…", flush=True)
+    state.redraw()
+
+
+def _farm_copy_of_unsaved(blend: Path, storage_location: str) -> tuple[Path, Optional[Path]]:
     """Save the current state as a new file for the farm; the artist's file is untouched.
 
-    Next to the original when that is on shared storage (relative paths keep working),
-    otherwise in our own staging folder, from where it is copied to shared storage (and
-    then removed: the second value says the copy is temporary).
+    Always saved into our own staging folder on local disk: the main thread never writes to
+    shared storage, which may hang (a background thread copies it there, `core.share_io`).
+    When the artist's file is on shared storage, the second value says where the copy goes:
+    next to the original, so relative paths keep working (saved without remapping them).
     """
     token = uuid.uuid4().hex[:8]  # per attempt: a retry never meets an earlier copy
-    temporary = not storage.is_under(blend, storage_location, resolve=False)
-    if temporary:
-        target = state.cache_dir() / "staging" / token / blend.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-    else:
-        target = blend.with_name(f"{blend.stem}.flamenco-{token}.blend")
-    if target.exists():
-        raise PrepareError(f"Refusing to overwrite {target}")
-    bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, check_existing=False)
-    return target, temporary
+    beside = storage.is_under(blend, storage_location, resolve=False)  # by name: no file access
+    target = state.cache_dir() / "staging" / token / blend.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, check_existing=False, relative_remap=not beside)
+    return target, blend.with_name(f"{blend.stem}.flamenco-{token}.blend") if beside else None
 
 
 def blend_is_dirty() -> bool:
@@ -152,9 +169,9 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
 
     submission_id = sp.pending_submission_id or str(uuid.uuid4())
     original = Path(bpy.data.filepath)
-    blend, temporary = original, False
+    blend, temporary, place_at = original, False, None
     if blend_is_dirty():
-        blend, temporary = _farm_copy_of_unsaved(original, info.storage.location)
+        (blend, place_at), temporary = _farm_copy_of_unsaved(original, info.storage.location), True
 
     metadata = {
         "user": getpass.getuser(),
@@ -190,19 +207,21 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
         shaman=info.storage.shaman_enabled,
         on_problems=on_problems,
         hash_cache_file=state.cache_dir() / "shaman-checksums.json",
+        place_at=place_at,
     )
 
 
 def start(scene: bpy.types.Scene, request: submission.SubmissionRequest) -> None:
     """Hand the network part to a background thread; the outcome is applied by the timer."""
-    global last_outcome, progress_line, pending_problems, pack_status, _cancel
+    global last_outcome, progress_line, pending_problems, pack_status, _cancel, share_waiting
     from .core import packing  # BAT loads only when submitting
 
     client = state.client()
     filepath, scene_name = bpy.data.filepath, scene.name
-    last_outcome, pending_problems, pack_status = None, None, None
+    last_outcome, pending_problems, pack_status, share_waiting = None, None, None, False
     _cancel = packing.CancelFlag()
-    request = replace(request, cancel=_cancel, pack_progress=_panel_progress())
+    watch = share_io.ShareWatch(lambda waiting: timer.bridge.post(_show_share_waiting, waiting))
+    request = replace(request, cancel=_cancel, pack_progress=_panel_progress(), share_watch=watch)
 
     def progress(message: str) -> None:  # background thread
         timer.bridge.post(_show_progress, message)
@@ -218,8 +237,8 @@ def start(scene: bpy.types.Scene, request: submission.SubmissionRequest) -> None
         finish(_failed(ex, filepath, scene_name))
 
     def finish(outcome: Outcome) -> None:
-        global last_outcome, progress_line, pack_status, _cancel
-        last_outcome, progress_line, pack_status, _cancel = outcome, None, None, None
+        global last_outcome, progress_line, pack_status, _cancel, share_waiting
+        last_outcome, progress_line, pack_status, _cancel, share_waiting = outcome, None, None, None, False
         print(f"Flamenco Desk: {outcome.message}")
         state.redraw()
 

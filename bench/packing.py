@@ -3,12 +3,14 @@
 A generated shot of 300 files / 500 MB (a .blend referencing 299 files of mixed sizes):
 - shared storage: `core.packing.pack_to_folder` (trace, copy into `<job>.partial`, rename)
   vs `cp -r` of the same project folder on the same disk;
+- shared storage over 1 GbE: the same two onto a FUSE share (tests/support/fuse_share.py)
+  throttled to 110 MB/s, where an artist's wait is decided by the link, not the page cache;
 - Shaman: `core.packing.pack_to_shaman` to a loopback real Manager (trace, hash, upload,
   checkout) vs `curl` POSTing the same files to the same endpoint (checksums given), each
   against a fresh Manager so both really send every byte; then the second submission of
   the unchanged shot: bytes sent and seconds.
 
-Run: .venv/bpy-5.0.1/bin/python bench/packing.py [--files 300] [--megabytes 500]
+Run: .venv/bpy-5.0.1/bin/python bench/packing.py [--files 300] [--megabytes 500] [--fuse-only]
 """
 
 from __future__ import annotations
@@ -108,6 +110,39 @@ def bench_shared(blend: Path, work: Path, rounds: int) -> None:
     print(f"  ratio pack/cp   {best_cp / best_ours:6.2f} of cp's throughput")
 
 
+GBE = 110 * MB  # what a 1 Gbit/s link carries of file data
+
+
+def bench_fuse_share(blend: Path, work: Path, rounds: int, rate: int = GBE) -> None:
+    """pack_to_folder vs `cp -r` onto a pass-through FUSE share throttled to `rate` bytes/s."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.fuse_share import FuseShare
+
+    project = blend.parent
+    size = tree_bytes(project)
+    ours, theirs = [], []
+    backing, mount = work / "fuse-backing", work / "fuse-share"
+    with FuseShare(backing, mount) as share:
+        share.throttle(rate)
+        for i in range(rounds):
+            warm(project)
+            start = time.perf_counter()
+            packing.pack_to_folder(blend, mount / f"pack-{i}")
+            ours.append(time.perf_counter() - start)
+            shutil.rmtree(backing / f"pack-{i}")
+
+            warm(project)
+            start = time.perf_counter()
+            subprocess.run(["cp", "-r", str(project), str(mount / f"cp-{i}")], check=True)
+            theirs.append(time.perf_counter() - start)
+            shutil.rmtree(backing / f"cp-{i}")
+    best_ours, best_cp = min(ours), min(theirs)
+    print(f"\nFUSE share throttled to {rate / MB:.0f} MB/s (1 GbE), {size / MB:.0f} MB (best of {rounds}):")
+    print(f"  pack_to_folder  {best_ours:6.2f} s  {size / MB / best_ours:7.0f} MB/s")
+    print(f"  cp -r           {best_cp:6.2f} s  {size / MB / best_cp:7.0f} MB/s")
+    print(f"  ratio pack/cp   {best_cp / best_ours:6.2f} of cp's throughput (target >= 0.9)")
+
+
 class Stages(packing.Progress):
     def __init__(self) -> None:
         self.times: dict[str, float] = {}
@@ -180,12 +215,16 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--megabytes", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--fuse-only", action="store_true", help="only the throttled FUSE share row")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="flamenco-desk-bench-pack-"))
     try:
         blend = make_shot(work / "artist" / "project", args.files, args.megabytes * MB)
-        bench_shared(blend, work, args.rounds)
-        bench_shaman(blend, work, args.rounds)
+        if not args.fuse_only:
+            bench_shared(blend, work, args.rounds)
+        bench_fuse_share(blend, work, args.rounds)
+        if not args.fuse_only:
+            bench_shaman(blend, work, args.rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

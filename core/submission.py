@@ -9,6 +9,7 @@ a second job.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import shutil
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..api import errors, models
 from ..api.client import ManagerClient
-from . import storage
+from . import share_io, storage
 from .jobtype_diff import describe_change
 
 if TYPE_CHECKING:
@@ -90,6 +91,11 @@ class SubmissionRequest:
     cancel: Optional[CancelFlag] = None
     pack_progress: Optional[Progress] = None
     hash_cache_file: Optional[Path] = None
+    # blend_source is a local staging copy of a file on shared storage: copied here (beside the
+    # artist's file, so relative paths hold) by the background thread, never by the main thread.
+    place_at: Optional[Path] = None
+    # Told when the share stops answering (the panel says "Waiting for shared storage…").
+    share_watch: Optional[share_io.ShareWatch] = None
 
 
 @dataclass
@@ -120,6 +126,8 @@ def _find_existing(client: ManagerClient, request: SubmissionRequest,
 def run(client: ManagerClient, request: SubmissionRequest, progress: Progress_ = lambda _: None) -> SubmissionResult:
     result: Optional[SubmissionResult] = None
     try:
+        if request.place_at is not None:
+            request = _place_on_share(request, progress)
         result = _run(client, request, progress)
         return result
     finally:
@@ -140,7 +148,8 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
             return SubmissionResult(existing, existing.settings.get(request.blendfile_key or "", ""), recovered=True)
 
     warnings: list[str] = []
-    blend_path, packed, folder = _send_files(client, request, progress, warnings)
+    with _watching(request):
+        blend_path, packed, folder = _send_files(client, request, progress, warnings)
     if request.cancel is not None and request.cancel.is_set():  # pressed after the last chunk
         _discard(folder)
         raise SubmissionCancelled("Cancelled; nothing was submitted")
@@ -178,6 +187,8 @@ def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Pro
 
     cancel = request.cancel or packing.CancelFlag()
     pack_progress = request.pack_progress or packing.Progress()
+    if request.share_watch is not None:  # each packing event shows the share is answering
+        pack_progress = share_io.WatchedProgress(pack_progress, request.share_watch)  # type: ignore[assignment]
 
     def accept(survey: Survey) -> bool:
         if survey.problems and request.on_problems != "submit":
@@ -227,6 +238,34 @@ def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Pro
         raise SubmissionCancelled("Cancelled; nothing was submitted") from ex
     except packing.PackError as ex:
         raise SubmissionError(f"Could not send the files to the farm: {ex}") from ex
+
+
+def _watching(request: SubmissionRequest) -> contextlib.AbstractContextManager[None]:
+    if request.share_watch is None or request.shaman:  # Shaman: the Manager's timeouts apply
+        return contextlib.nullcontext()
+    return request.share_watch.active()
+
+
+def _place_on_share(request: SubmissionRequest, progress: Progress_) -> SubmissionRequest:
+    """Copy the locally saved farm copy beside the artist's file on shared storage; from then on
+    it is the source (kept only when the farm reads it in place, see `run`)."""
+    from . import packing  # BAT loads only when a submission needs it
+
+    assert request.place_at is not None
+    progress("Copying the file to shared storage")
+    watch = request.share_watch
+    try:
+        with _watching(request):
+            share_io.place_copy(request.blend_source, request.place_at, request.cancel,
+                                watch.touch if watch is not None else lambda: None)
+    except FileExistsError as ex:
+        raise SubmissionError(f"Refusing to overwrite {request.place_at}") from ex
+    except OSError as ex:
+        raise SubmissionError(f"Could not copy the file to shared storage: {ex}") from ex
+    except packing.Cancelled as ex:
+        raise SubmissionCancelled("Cancelled; nothing was submitted") from ex
+    shutil.rmtree(request.blend_source.parent, ignore_errors=True)  # the local staging copy
+    return dataclasses.replace(request, blend_source=request.place_at, place_at=None, source_is_temporary=False)
 
 
 def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: SubmissionRequest) -> models.Job:

@@ -2,14 +2,14 @@
 and a large view of the last rendered frame."""
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import bpy
 from bpy.props import EnumProperty
 
 from .. import manager_watches, state, watching
 from ..core import results
-from ..runtime import timer
+from ..runtime import share, timer
 from .jobs import JobOperator
 from .online import OnlineOperator
 
@@ -19,24 +19,83 @@ def _output_dir(job: Any) -> Optional[Path]:
     return None if job is None else results.output_dir(job, info.variables if info else {})
 
 
-class FLAMENCO_DESK_OT_open_output_folder(JobOperator, bpy.types.Operator):
+# In `blender -b` (and the bpy module) the operators wait this long for the share's answer, so
+# scripts get a result; with a UI they return at once and the answer arrives via the queue.
+HEADLESS_TIMEOUT = 30.0
+
+def _mode() -> Any:
+    return EnumProperty(
+        name="Mode",
+        items=[("AUTO", "Automatic", "Wait for the answer only when Blender runs without a UI"),
+               ("ASYNC", "Background", "Return at once; the answer shows in the panel")],
+        default="AUTO", options={"SKIP_SAVE"},
+    )
+
+
+class _OnShare:
+    """Ask the shared storage on a thread of its own (runtime/share.py), never on the main
+    thread: a hung share must not freeze Blender. `apply` runs on the main thread with the
+    answer and returns an error for the artist, or None."""
+
+    mode: str
+
+    def on_share(self, key: str, what: str, work: Callable[[], Any],
+                 apply: Callable[[Any], Optional[str]]) -> set[str]:
+        answer: dict[str, Optional[str]] = {}
+
+        def done(value: object) -> None:
+            try:
+                error = apply(value)
+            except Exception as ex:  # noqa: BLE001 - e.g. no file manager to open the folder with
+                error = f"{what[:1].upper()}{what[1:]} failed: {ex}"
+            answer["error"] = error
+            share.last_message = error
+            if error:
+                print(f"Flamenco Desk: {error}")
+
+        def failed(ex: BaseException) -> None:
+            done_error = f"Shared storage: {ex}"
+            answer["error"] = share.last_message = done_error
+            print(f"Flamenco Desk: {done_error}")
+
+        share.last_message = None
+        if not share.run(key, what, work, done, failed):
+            self.report({"WARNING"}, f"Still waiting for shared storage ({what})")  # type: ignore[attr-defined]
+            return {"CANCELLED"}
+        if self.mode == "ASYNC" or not bpy.app.background:
+            return {"FINISHED"}
+        if not share.wait_for(key, HEADLESS_TIMEOUT):
+            self.report({"ERROR"}, f"Shared storage did not answer within {HEADLESS_TIMEOUT:.0f} s ({what})")  # type: ignore[attr-defined]
+            return {"CANCELLED"}
+        if answer.get("error"):
+            self.report({"ERROR"}, answer["error"] or "")  # type: ignore[attr-defined]
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+
+class FLAMENCO_DESK_OT_open_output_folder(JobOperator, _OnShare, bpy.types.Operator):
     bl_idname = "flamenco_desk.open_output_folder"
     bl_label = "Open Output Folder"
     bl_description = "Open the folder the job renders into"
+
+    mode: _mode()  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         folder = _output_dir(self.job())
         if folder is None:
             self.report({"ERROR"}, "This job type does not say where it renders to")
             return {"CANCELLED"}
-        if not folder.is_dir():
-            self.report({"ERROR"}, f"{folder} does not exist (yet) or is not reachable from here")
-            return {"CANCELLED"}
-        bpy.ops.wm.path_open(filepath=str(folder))
-        return {"FINISHED"}
+
+        def apply(is_dir: object) -> Optional[str]:
+            if not is_dir:
+                return f"{folder} does not exist (yet) or is not reachable from here"
+            bpy.ops.wm.path_open(filepath=str(folder))  # starts the file manager; reads nothing itself
+            return None
+
+        return self.on_share(f"folder:{self.job_id}", "opening the output folder", folder.is_dir, apply)
 
 
-class FLAMENCO_DESK_OT_load_frames(JobOperator, bpy.types.Operator):
+class FLAMENCO_DESK_OT_load_frames(JobOperator, _OnShare, bpy.types.Operator):
     bl_idname = "flamenco_desk.load_frames"
     bl_label = "Load Rendered Frames"
     bl_description = "Load the job's rendered frames as an image sequence"
@@ -45,31 +104,49 @@ class FLAMENCO_DESK_OT_load_frames(JobOperator, bpy.types.Operator):
     target: EnumProperty(  # type: ignore[valid-type]
         items=[("IMAGE_EDITOR", "Image Editor", ""), ("SEQUENCER", "Sequencer", "")], default="IMAGE_EDITOR",
     )
+    mode: _mode()  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         folder = _output_dir(self.job())
-        frames = results.frame_files(folder) if folder else []
-        if not frames:
-            self.report({"ERROR"}, f"No rendered frames found in {folder}" if folder else "Unknown output folder")
+        if folder is None:
+            self.report({"ERROR"}, "Unknown output folder")
             return {"CANCELLED"}
-        if self.target == "SEQUENCER":
-            scene = context.scene
-            editor = scene.sequence_editor or scene.sequence_editor_create()
-            strips = editor.strips if hasattr(editor, "strips") else editor.sequences  # renamed in 5.0
-            strip = strips.new_image(name=frames[0].stem, filepath=str(frames[0]), channel=1, frame_start=scene.frame_start)
-            for frame in frames[1:]:
-                strip.elements.append(frame.name)
-            self.report({"INFO"}, f"Added {len(frames)} frames to the Sequencer")
-            return {"FINISHED"}
-        image = bpy.data.images.load(str(frames[0]), check_existing=True)
-        image.source = "SEQUENCE" if len(frames) > 1 else "FILE"
-        _show_in_image_editor(context, image, frame_duration=len(frames))
-        self.report({"INFO"}, f"Loaded {len(frames)} frames as {image.name}")
-        return {"FINISHED"}
+        target, scene_name = self.target, context.scene.name  # the operator is gone when `apply` runs
+
+        def apply(found: object) -> Optional[str]:
+            frames: list[Path] = list(found)  # type: ignore[call-overload]
+            if not frames:
+                return f"No rendered frames found in {folder}"
+            scene = bpy.data.scenes.get(scene_name) or bpy.context.scene
+            return _load(frames, target, scene)
+
+        return self.on_share(f"frames:{self.job_id}", "listing the rendered frames",
+                             lambda: results.frame_files(folder), apply)
+
+
+def _load(frames: list[Path], target: str, scene: Any) -> Optional[str]:
+    """Main thread, with the listing made in the background. (Blender's image loader opens the
+    first frame: the share answered a moment ago; a sequence's other frames load lazily.)"""
+    if target == "SEQUENCER":
+        editor = scene.sequence_editor or scene.sequence_editor_create()
+        strips = editor.strips if hasattr(editor, "strips") else editor.sequences  # renamed in 5.0
+        strip = strips.new_image(name=frames[0].stem, filepath=str(frames[0]), channel=1, frame_start=scene.frame_start)
+        for frame in frames[1:]:
+            strip.elements.append(frame.name)
+        print(f"Flamenco Desk: added {len(frames)} frames to the Sequencer")
+        return None
+    image = bpy.data.images.load(str(frames[0]), check_existing=True)
+    image.source = "SEQUENCE" if len(frames) > 1 else "FILE"
+    _show_in_image_editor(bpy.context, image, frame_duration=len(frames))
+    print(f"Flamenco Desk: loaded {len(frames)} frames as {image.name}")
+    return None
 
 
 def _show_in_image_editor(context: Any, image: Any, frame_duration: int = 1) -> None:
-    for area in getattr(context.screen, "areas", []) if context.screen else []:
+    # From a timer (an answer from the queue) there is no context screen: look in every window.
+    screens = [context.screen] if getattr(context, "screen", None) else [
+        w.screen for w in getattr(getattr(context, "window_manager", None), "windows", [])]
+    for area in (a for screen in screens for a in screen.areas):
         if area.type == "IMAGE_EDITOR":
             space = area.spaces.active
             space.image = image

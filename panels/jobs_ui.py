@@ -17,6 +17,7 @@ from ..api.models import Job, TaskSummary
 from ..core import job_actions, monitor as core_monitor, progress
 from ..core import doctor as core_doctor
 from ..operators.jobs import feedback
+from ..runtime import share
 from . import fit
 
 STATUS_ICONS = {
@@ -216,6 +217,8 @@ def draw_open_job(layout: Any, context: Any) -> None:
         op.job_id = job.id
         if target:
             op.target = target
+    for line in share.lines():  # the output folder's answer, or that the share does not answer
+        fit.wrapped(layout, context, line, "INFO")
 
     draw_tasks(layout, context)
 

@@ -161,6 +161,11 @@ def draw_problems(layout: bpy.types.UILayout, context: Any) -> None:
 def draw_status(layout: bpy.types.UILayout, context: Any, scene: bpy.types.Scene) -> None:
     if submitting.progress_line:
         fit.wrapped(layout, context, submitting.progress_line, "SORTTIME")
+    waiting = submitting.waiting_line()  # the share hangs: say so, and offer Cancel
+    if waiting:
+        fit.wrapped(layout, context, waiting, "ERROR")
+        if submitting.pack_status is None:  # draw_packing has its own Cancel
+            layout.operator("flamenco_desk.cancel_submission", icon="CANCEL")
     draw_packing(layout, context)
     draw_problems(layout, context)
     outcome = submitting.last_outcome

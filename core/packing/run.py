@@ -49,6 +49,18 @@ def _trace(packer: DeskPacker, progress: Progress, accept: Accept) -> Survey:
     return survey
 
 
+def _forget_traced_files() -> None:
+    """Close BAT's process-wide cache of opened .blend files after every trace. Kept, it holds
+    each traced file open for the whole Blender session (a handle on shared storage pins the
+    mount and goes stale when the share hangs or remounts), and the next trace of the same path
+    reads the cached old content: a dependency added since the last submission was neither
+    packed nor reported. (One trace runs at a time: one submission at a time.)"""
+    try:
+        blendfile.close_all_cached()
+    except OSError:  # a handle on a share that went away: it is dropped all the same
+        blendfile._cached_bfiles.clear()
+
+
 def _failed(ex: BaseException, cancel: CancelFlag, progress: Progress) -> BaseException:
     if cancel.is_set() or isinstance(ex, Cancelled):
         progress.aborted("Cancelled")
@@ -71,8 +83,11 @@ def survey(
     root = project_root or find_project_root(pack_as or blend)
     packer = DeskPacker(blend, root, SHAMAN_ROOT, make_transferer=lambda: None, cancel=cancel or CancelFlag(),
                         progress=progress, pack_as=pack_as, in_place_roots=in_place_roots, known_roots=known_roots)
-    with packer:
-        return _trace(packer, progress, _always)
+    try:
+        with packer:
+            return _trace(packer, progress, _always)
+    finally:
+        _forget_traced_files()
 
 
 def pack_to_folder(
@@ -111,6 +126,8 @@ def pack_to_folder(
         if copier:
             copier[-1].discard()
         raise _failed(ex, cancel, progress) from ex
+    finally:
+        _forget_traced_files()
     result = PackResult(
         blend_path=str(Path(packer.packed_blend)), survey=report, folder=str(folder),
         files_sent=copier[-1].files_sent, bytes_sent=copier[-1].bytes_sent, seconds=time.monotonic() - started,
@@ -151,6 +168,8 @@ def pack_to_shaman(
                 raise Cancelled("Cancelled")
     except BaseException as ex:
         raise _failed(ex, cancel, progress) from ex
+    finally:
+        _forget_traced_files()
     sent = uploader[-1]
     if not sent.checkout_path:
         raise _failed(PackError("The Manager did not create the job's checkout"), cancel, progress)
