@@ -90,6 +90,8 @@ class SubmissionRequest:
     cancel: Optional[CancelFlag] = None
     pack_progress: Optional[Progress] = None
     hash_cache_file: Optional[Path] = None
+    # Warnings known before sending (e.g. the output is outside shared storage), for the outcome.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
