@@ -322,7 +322,7 @@ class ManagerClient:
         usual), refusing one larger than `limit` bytes before or while it arrives."""
         body = self._read_bounded(response, endpoint, limit)
         response._content = body  # what requests itself fills in when reading a body
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]
 
     def _read_bounded(self, response: requests.Response, endpoint: str, limit: int,
                       chunk: int = 64 * 1024) -> bytes:
