@@ -50,7 +50,7 @@ _IDEMPOTENT_METHODS = frozenset({"GET", "DELETE"})
 # The largest JSON answer read whole: a job with 10,000 tasks is ~4 MB. The streamed job list
 # (job_rows) is parsed as it arrives and may be larger; images have their own bound.
 MAX_BODY_BYTES = 32 * 1024 * 1024
-MAX_JOB_LIST_BYTES = 512 * 1024 * 1024
+MAX_JOB_LIST_BYTES = 256 * 1024 * 1024  # 20,000 jobs with their settings are ~30 MB
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
 MAX_LOGTAIL_BYTES = 64 * 1024  # the Manager sends the last 2 KiB
 
@@ -289,6 +289,7 @@ class ManagerClient:
         accept: str = "application/json",
         stream: bool = False,
         headers: dict[str, str] | None = None,
+        limit: int | None = None,
     ) -> requests.Response:
         url = self.base_url + path
         data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
@@ -300,7 +301,7 @@ class ManagerClient:
                 # Always streamed: a body asked for whole is read here, with a bound.
                 response = self._attempt(method, url, data, params, accept, headers, stream=True)
                 if not stream or response.status_code not in expect:
-                    self._load_bounded(response, f"{method} {path}", self.max_body_bytes)
+                    self._load_bounded(response, f"{method} {path}", limit or self.max_body_bytes)
                 if response.status_code in expect:
                     return response
                 if response.status_code < 400:
@@ -343,8 +344,8 @@ class ManagerClient:
                     raise ResponseLost(self.base_url)
             return b"".join(parts)
 
-    def _get_json(self, path: str, *, expect: tuple[int, ...] = (200,)) -> tuple[int, Any]:
-        response = self._request("GET", path, expect=expect)
+    def _get_json(self, path: str, *, expect: tuple[int, ...] = (200,), limit: int | None = None) -> tuple[int, Any]:
+        response = self._request("GET", path, expect=expect, limit=limit)
         if response.status_code == 204:
             return 204, None
         return response.status_code, self._decode(response, f"GET {path}")
@@ -361,9 +362,9 @@ class ManagerClient:
             raise InvalidResponse("the field 'status' is missing", f"GET {path}")
         return str(data["status"])
 
-    def _get_list(self, path: str, key: str, parse: Callable[[Any], T]) -> list[T]:
+    def _get_list(self, path: str, key: str, parse: Callable[[Any], T], limit: int | None = None) -> list[T]:
         """GET `path` and parse each item of the list under `key` of its JSON body."""
-        _, data = self._get_json(path)
+        _, data = self._get_json(path, limit=limit)
         items = self._list(f"GET {path}", data, key)
         return [self._parse(f"GET {path}", parse, item) for item in items]
 
@@ -501,7 +502,7 @@ class ManagerClient:
         """GET /api/v3/jobs (Manager ≥ 3.6): every job, heavy on big farms."""
         self.features().require("jobs_list")
         path = f"{API}/jobs"
-        return self._get_list(path, "jobs", models.Job.from_json)
+        return self._get_list(path, "jobs", models.Job.from_json, limit=MAX_JOB_LIST_BYTES)
 
     def job_rows(self, on_bytes: Callable[[int], None] | None = None) -> list[JobRow]:
         """GET /api/v3/jobs as compact rows, parsed while the body streams in, so that a

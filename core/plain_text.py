@@ -16,6 +16,11 @@ _ESCAPE = re.compile(r"\x1b\[[0-9;?<=>!]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def without_escapes(text: str) -> str:
+    """`text` with terminal escape sequences removed (line breaks kept)."""
+    return _ESCAPE.sub("", text)
+
+
 def one_line(text: str, limit: int = MAX_LINE) -> str:
     """`text` without escapes; line breaks and other control characters become spaces."""
     if len(text) > 4 * limit + 64:  # never scan megabytes for what is cut off anyway

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from .plain_text import MAX_LINE, one_line
+from .plain_text import MAX_LINE, one_line, without_escapes
 
 _PROCESS = re.compile(r"^pid=\d+ > ?")
 # Blender 5: "00:00.935  render           | message"
@@ -65,7 +65,7 @@ def shown(text: str) -> str:
 
 def blender_lines(log: str) -> Iterable[str]:
     """The lines the task's processes printed, without the Worker's and Blender 5's prefixes."""
-    for raw in log.splitlines():
+    for raw in without_escapes(log).splitlines():  # a coloured "Error:" is still one
         if not _PROCESS.match(raw):
             continue
         yield _BLENDER5.sub("", _PROCESS.sub("", raw), count=1).strip()
