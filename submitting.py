@@ -19,8 +19,9 @@ import bpy
 from . import props, state, templating, watching
 from .api import models
 from .core import manager_info, share_io, storage, submission, templates
+from .core.plain_text import one_line
 from .jobtypes import registry, setting_props, values
-from .jobtypes.naming import job_name
+from .jobtypes.naming import job_name, name_problem
 from .runtime import timer
 from .version import VERSION
 
@@ -154,8 +155,10 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
     registry.refresh_from_scene(scene)  # what the scene says now, where the artist did not override it
     if not bpy.data.filepath:
         raise PrepareError("Save the file first: the farm renders a saved .blend")
-
     name = job_name(scene)
+    problem = name_problem(name)  # before anything is written
+    if problem:
+        raise PrepareError(problem)
     try:  # name and output templates (templating)
         output, version_folder = templating.for_submission(scene, jt, sp.job_name.strip())
     except templates.TemplateError as ex:
@@ -208,6 +211,7 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
         on_problems=on_problems,
         hash_cache_file=state.cache_dir() / "shaman-checksums.json",
         place_at=place_at,
+        notes=tuple(filter(None, [storage.output_outside_storage(settings, info.storage.location)])),
     )
 
 
@@ -341,11 +345,12 @@ def _applied(result: submission.SubmissionResult, filepath: str, scene_name: str
             ref.blend_path = result.blend_path
             ref.status = str(job.status)
     watching.monitor.show_submitted(job)  # the monitor shows the new job at once
+    name = one_line(job.name)  # the Manager's answer: printed in `blender -b` output
     if result.recovered:
-        message = f'The earlier submission had reached the Manager: job "{job.name}" ({job.id}); nothing new was submitted'
+        message = f'The earlier submission had reached the Manager: job "{name}" ({job.id}); nothing new was submitted'
     else:
-        message = f'Submitted job "{job.name}" ({job.id})'
-    return Outcome(True, message, job.id, tuple(result.warnings))
+        message = f'Submitted job "{name}" ({job.id})'
+    return Outcome(True, message, job.id, request.notes + tuple(result.warnings))
 
 
 def _failed(ex: BaseException, filepath: str, scene_name: str) -> Outcome:

@@ -22,6 +22,7 @@ from .api.event_stream import StreamState, StreamStatus
 from .core import doctor_watch
 from .core import live as core_live
 from .core import monitor as core_monitor
+from .core.plain_text import one_line
 from .runtime import timer
 
 log = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ def _print_progress() -> None:
     eta = monitor.eta_seconds()
     tasks = f", tasks {done}/{len(monitor.tasks)}" if monitor.tasks else ""
     print(
-        f'Flamenco Desk: job "{job.name}" {job.status} {int(round(monitor.progress(job) * 100))}%'
+        f'Flamenco Desk: job "{one_line(job.name)}" {one_line(job.status, 40)} {int(round(monitor.progress(job) * 100))}%'
         f" (steps {job.steps_completed}/{job.steps_total}{tasks})"
         + (f", ETA {core_monitor.duration(eta)}" if eta else ""),
         flush=True,
@@ -310,7 +311,7 @@ def _load_thumbnail(path: Path) -> None:
 def _notify(event: core_monitor.JobEvent) -> None:
     job = event.job
     ok = job.status == "completed"
-    text = f'Flamenco job "{job.name}" {"completed" if ok else "failed"}'
+    text = f'Flamenco job "{one_line(job.name)}" {"completed" if ok else "failed"}'
     notices.append(Notice(text, "CHECKMARK" if ok else "ERROR", job.id))
     print(f"Flamenco Desk: {text}")
     prefs = bpy.context.preferences.addons[state.ADDON_ID].preferences

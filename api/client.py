@@ -1,7 +1,11 @@
 """Typed client for the Flamenco Manager REST API (/api/v3).
 
-One ``requests.Session`` per client; not meant to be shared between threads
-without outside locking (requests sessions aren't documented thread-safe).
+One ``requests.Session`` per client and thread: requests sessions are not documented
+thread-safe, and one client is used by several background threads (the bridge's pool), so a
+client that makes its own sessions keeps one per thread (same timeouts, they are per request).
+
+Every answer is read with a bound (``max_body_bytes``): a Manager, or something posing as one,
+that sends a 200 MB body gets a clear error instead of Blender's memory.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 # POST is never retried: a lost submit response must not create a second job.
 _IDEMPOTENT_METHODS = frozenset({"GET", "DELETE"})
+# The largest JSON answer read whole: a job with 10,000 tasks is ~4 MB. The streamed job list
+# (job_rows) is parsed as it arrives and may be larger; images have their own bound.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_JOB_LIST_BYTES = 256 * 1024 * 1024  # 20,000 jobs with their settings are ~30 MB
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+MAX_LOGTAIL_BYTES = 64 * 1024  # the Manager sends the last 2 KiB
 
 
 class Readable(Protocol):
@@ -98,6 +108,10 @@ def _check_uuid(value: str, what: str) -> str:
     if not isinstance(value, str) or not _UUID_RE.match(value):
         raise ValueError(f"{value!r} is not a valid {what} ID")
     return value
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB"
 
 
 def _quote(segment: str) -> str:
@@ -173,7 +187,11 @@ class ManagerClient:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        self._given_session = session
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        self.max_body_bytes = MAX_BODY_BYTES
         self.max_retries = max(0, max_retries)
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait
@@ -184,9 +202,26 @@ class ManagerClient:
 
     # -- plumbing -----------------------------------------------------------
 
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session (or the one given to the constructor, shared as given)."""
+        if self._given_session is not None:
+            return self._given_session
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
     def close(self) -> None:
         if self._owns_session:
-            self.session.close()
+            with self._sessions_lock:
+                sessions, self._sessions = self._sessions, []
+            for session in sessions:
+                session.close()
+            self._local = threading.local()
 
     def __enter__(self) -> ManagerClient:
         return self
@@ -254,6 +289,7 @@ class ManagerClient:
         accept: str = "application/json",
         stream: bool = False,
         headers: dict[str, str] | None = None,
+        limit: int | None = None,
     ) -> requests.Response:
         url = self.base_url + path
         data = None if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
@@ -262,7 +298,10 @@ class ManagerClient:
         while True:
             response: requests.Response | None = None
             try:
-                response = self._attempt(method, url, data, params, accept, headers, stream=stream)
+                # Always streamed: a body asked for whole is read here, with a bound.
+                response = self._attempt(method, url, data, params, accept, headers, stream=True)
+                if not stream or response.status_code not in expect:
+                    self._load_bounded(response, f"{method} {path}", limit or self.max_body_bytes)
                 if response.status_code in expect:
                     return response
                 if response.status_code < 400:
@@ -279,8 +318,34 @@ class ManagerClient:
                     raise
                 attempt += 1
 
-    def _get_json(self, path: str, *, expect: tuple[int, ...] = (200,)) -> tuple[int, Any]:
-        response = self._request("GET", path, expect=expect)
+    def _load_bounded(self, response: requests.Response, endpoint: str, limit: int) -> None:
+        """Read the body of a streamed response into it (``response.content`` then works as
+        usual), refusing one larger than `limit` bytes before or while it arrives."""
+        body = self._read_bounded(response, endpoint, limit)
+        response._content = body  # what requests itself fills in when reading a body
+        response._content_consumed = True  # type: ignore[attr-defined]
+
+    def _read_bounded(self, response: requests.Response, endpoint: str, limit: int,
+                      chunk: int = 64 * 1024) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        with self._reading(response):
+            if declared.isdigit() and int(declared) > limit:
+                raise InvalidResponse(f"the answer is {_megabytes(int(declared))}, more than the "
+                                      f"{_megabytes(limit)} this add-on accepts", endpoint)
+            parts: list[bytes] = []
+            size = 0
+            for part in response.iter_content(chunk):
+                size += len(part)
+                if size > limit:
+                    raise InvalidResponse(f"the answer is more than the {_megabytes(limit)} "
+                                          "this add-on accepts", endpoint)
+                parts.append(part)
+                if self._cancelled():
+                    raise ResponseLost(self.base_url)
+            return b"".join(parts)
+
+    def _get_json(self, path: str, *, expect: tuple[int, ...] = (200,), limit: int | None = None) -> tuple[int, Any]:
+        response = self._request("GET", path, expect=expect, limit=limit)
         if response.status_code == 204:
             return 204, None
         return response.status_code, self._decode(response, f"GET {path}")
@@ -297,9 +362,9 @@ class ManagerClient:
             raise InvalidResponse("the field 'status' is missing", f"GET {path}")
         return str(data["status"])
 
-    def _get_list(self, path: str, key: str, parse: Callable[[Any], T]) -> list[T]:
+    def _get_list(self, path: str, key: str, parse: Callable[[Any], T], limit: int | None = None) -> list[T]:
         """GET `path` and parse each item of the list under `key` of its JSON body."""
-        _, data = self._get_json(path)
+        _, data = self._get_json(path, limit=limit)
         items = self._list(f"GET {path}", data, key)
         return [self._parse(f"GET {path}", parse, item) for item in items]
 
@@ -307,8 +372,10 @@ class ManagerClient:
     def _decode(response: requests.Response, endpoint: str) -> Any:
         try:
             return response.json()
+        except RecursionError:  # e.g. 100,000 nested lists: Python's parser gives up
+            raise InvalidResponse("the JSON body is nested too deeply", endpoint) from None
         except ValueError:
-            snippet = " ".join(response.text.split())[:80]
+            snippet = " ".join(response.text[:400].split())[:80]
             raise InvalidResponse(f"the body is not valid JSON ({snippet!r})", endpoint) from None
 
     @staticmethod
@@ -435,7 +502,7 @@ class ManagerClient:
         """GET /api/v3/jobs (Manager ≥ 3.6): every job, heavy on big farms."""
         self.features().require("jobs_list")
         path = f"{API}/jobs"
-        return self._get_list(path, "jobs", models.Job.from_json)
+        return self._get_list(path, "jobs", models.Job.from_json, limit=MAX_JOB_LIST_BYTES)
 
     def job_rows(self, on_bytes: Callable[[int], None] | None = None) -> list[JobRow]:
         """GET /api/v3/jobs as compact rows, parsed while the body streams in, so that a
@@ -446,8 +513,13 @@ class ManagerClient:
         response = self._request("GET", path, stream=True)
         parser = JobListParser()
         rows: list[JobRow] = []
+        received = 0
         with self._reading(response):
             for chunk in response.iter_content(64 * 1024):
+                received += len(chunk)
+                if received > MAX_JOB_LIST_BYTES:
+                    raise InvalidResponse(f"the job list is more than the {_megabytes(MAX_JOB_LIST_BYTES)} "
+                                          "this add-on accepts", f"GET {path}")
                 if on_bytes is not None:
                     on_bytes(len(chunk))
                 rows += parser.feed(chunk)
@@ -495,11 +567,16 @@ class ManagerClient:
     def task_logtail(self, task_id: str) -> str | None:
         """GET /api/v3/tasks/{task_id}/logtail: last ≤ 2 KiB, None without log."""
         path = f"{API}/tasks/{_check_uuid(task_id, 'task')}/logtail"
-        response = self._request("GET", path, expect=(200, 204), accept="text/plain")
+        response = self._request("GET", path, expect=(200, 204), accept="text/plain", stream=True)
         if response.status_code == 204:
+            response.close()
             return None
-        response.encoding = response.encoding or "utf-8"
-        return response.text
+        # Only the end matters (a hostile Manager may send megabytes): keep the last bytes.
+        tail = b""
+        with self._reading(response):
+            for chunk in response.iter_content(16 * 1024):
+                tail = (tail + chunk)[-MAX_LOGTAIL_BYTES:]
+        return tail.decode(response.encoding or "utf-8", errors="replace")
 
     def task_log_head(self, task_id: str, limit: int = 64 * 1024) -> str | None:
         """The first `limit` bytes of a task's whole log, None without log: GET
@@ -530,16 +607,17 @@ class ManagerClient:
             return None
         return self._parse(f"GET {path}", models.LastRendered.from_json, data)
 
-    def fetch_bytes(self, url_path: str) -> bytes:
-        """GET a Manager-relative path such as /job-files/…/last-rendered.jpg.
+    def fetch_bytes(self, url_path: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
+        """GET a Manager-relative path such as /job-files/…/last-rendered.jpg, at most `limit`
+        bytes (InvalidResponse beyond).
 
         A cache-buster is added because the Manager overwrites these files in place.
         """
         if not isinstance(url_path, str) or not url_path.startswith("/") or url_path.startswith("//"):
             raise ValueError(f"{url_path!r} is not a path on the Manager")
         params = {"t": str(int(time.time() * 1000))}
-        response = self._request("GET", url_path, params=params, accept="*/*")
-        return response.content
+        response = self._request("GET", url_path, params=params, accept="*/*", stream=True)
+        return self._read_bounded(response, f"GET {url_path}", limit)
 
     # -- control ------------------------------------------------------------------
 

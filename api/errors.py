@@ -7,13 +7,19 @@ callers can show ``str(exc)`` without further formatting.
 from __future__ import annotations
 
 import json
+import re
 
 # Long bodies (HTML error pages from proxies, stack traces) would flood the UI.
 _MAX_MESSAGE_CHARS = 300
 
 
+# Terminal escapes and control characters in the Manager's words: printed in `blender -b`
+# output they would act on the terminal (or start a line of their own).
+_ESCAPES = re.compile(r"\x1b\[[0-9;?<=>!]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|[\x00-\x1f\x7f-\x9f]")
+
+
 def _one_line(text: str, limit: int = _MAX_MESSAGE_CHARS) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(_ESCAPES.sub(" ", text[: 4 * limit + 64]).split())
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
     return flat

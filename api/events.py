@@ -64,7 +64,7 @@ class JobUpdate:
         f = _Fields(data, "a job update")
         previous = f.opt_text("previous_status")
         return cls(
-            id=f.text("id"),
+            id=f.uuid("id"),
             status=_known(f.opt_text("status") or "", JobStatus),
             updated=f.opt_time("updated"),
             name=f.opt_text("name"),
@@ -103,7 +103,7 @@ class TaskUpdate:
         previous = f.opt_text("previous_status")
         return cls(
             id=f.text("id"),
-            job_id=f.text("job_id"),
+            job_id=f.uuid("job_id"),
             name=f.opt_text("name") or "",
             status=_known(f.text("status"), TaskStatus),
             updated=f.opt_time("updated"),
@@ -127,7 +127,7 @@ class LastRenderedUpdate:
     def from_json(cls, data: object) -> LastRenderedUpdate:
         f = _Fields(data, "a last-rendered update")
         thumb = f.opt_mapping("thumbnail")
-        return cls(f.text("job_id"), LastRendered.from_json(thumb) if thumb is not None else None)
+        return cls(f.uuid("job_id"), LastRendered.from_json(thumb) if thumb is not None else None)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Final, Optional
 
 from .errors import InvalidResponse
-from .models import Job, JobStatus, _known, parse_timestamp
+from .models import UUID_RE, Job, JobStatus, _known, parse_timestamp
 
 # (id, name, type, status, priority, created, updated, steps_completed, steps_total,
 #  worker_tag, delete_requested_at)
@@ -82,8 +82,11 @@ def row_from_json(obj: object) -> JobRow:
     created = _time(obj, "created")
     updated = _time(obj, "updated")
     assert created is not None and updated is not None
+    job_id = str(_text(obj, "id"))
+    if not UUID_RE.match(job_id):  # ids go into URLs and console lines
+        raise InvalidResponse(f"a job's field 'id' is not a UUID: {job_id[:60]!r}", ENDPOINT)
     return (
-        str(_text(obj, "id")),
+        job_id,
         str(_text(obj, "name")),
         str(_text(obj, "type")),
         str(_known(str(_text(obj, "status")), JobStatus)),
@@ -179,6 +182,8 @@ class JobListParser:
                 raise InvalidResponse("the job list holds something other than job objects", ENDPOINT)
             try:
                 obj, end = decode(text, pos)
+            except RecursionError:  # a job nested thousands deep: Python's parser gives up
+                raise InvalidResponse("a job in the list is nested too deeply", ENDPOINT) from None
             except json.JSONDecodeError:
                 if length - pos > MAX_ITEM_CHARS:
                     raise InvalidResponse("a job in the list is not valid JSON", ENDPOINT) from None
@@ -192,6 +197,8 @@ class JobListParser:
     def _parse_whole(self) -> list[JobRow]:
         try:
             data = json.loads("".join(self._whole))
+        except RecursionError:
+            raise InvalidResponse("the job list is nested too deeply", ENDPOINT) from None
         except ValueError:
             raise InvalidResponse("the job list is not valid JSON", ENDPOINT) from None
         if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):

@@ -56,6 +56,7 @@ SETTING_TYPES = frozenset({"string", "int32", "float", "bool"})
 SETTING_SUBTYPES = frozenset({"file_path", "dir_path", "file_name", "hashed_file_path"})
 SETTING_VISIBILITIES = frozenset({"visible", "hidden", "submission", "web"})
 
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
@@ -124,6 +125,14 @@ class _Fields:
         value = self._get(key, True)
         if not isinstance(value, str):
             raise self._wrong(key, "a string", value)
+        return value
+
+    def uuid(self, key: str) -> str:
+        """A job's id: it goes into URLs and into `blender -b` output, so nothing but a UUID
+        (a spoofed Manager must not smuggle a path or a line break in)."""
+        value = self.text(key)
+        if not UUID_RE.match(value):
+            raise InvalidResponse(f"{self.what} field '{key}' is not a UUID: {value[:60]!r}")
         return value
 
     def opt_text(self, key: str) -> str | None:
@@ -472,7 +481,7 @@ class Job:
         storage = f.opt_mapping("storage")
         metadata = f.opt_mapping("metadata") or {}
         return cls(
-            id=f.text("id"),
+            id=f.uuid("id"),
             name=f.text("name"),
             type=f.text("type"),
             priority=f.integer("priority"),

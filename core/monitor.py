@@ -118,6 +118,7 @@ class Monitor:
         self.selected_task_id: Optional[str] = None
         self.last_rendered: Optional[models.LastRendered] = None
         self.thumbnail: Optional[Path] = None
+        self.thumbnail_problem: Optional[str] = None
         self.thumbnail_version = 0
         self.events: list[JobEvent] = []
         self.rate = ProgressRate()
@@ -157,7 +158,7 @@ class Monitor:
         self.failure = self.cpu_fallback = None
         self._head_read = False
         self.selected_task_id = None
-        self.last_rendered, self.thumbnail = None, None
+        self.last_rendered, self.thumbnail, self.thumbnail_problem = None, None, None
         self.rate = ProgressRate()
         self._tasks_stale = self._last_rendered_stale = job_id is not None
         self._thumbnail_stale = False
@@ -371,6 +372,7 @@ class Monitor:
             self._thumbnail_stale = result.last_rendered is not None
         elif kind == "thumbnail":
             self._thumbnail_stale = False
+            self.thumbnail_problem = result.thumbnail_problem
             if result.thumbnail is not None:
                 self.thumbnail = result.thumbnail
                 self.thumbnail_version += 1

@@ -13,6 +13,7 @@ from typing import Optional
 from ..api import errors, models
 from ..api.client import ManagerClient
 from ..api.joblist import ID, NAME, PRIORITY, STATUS, WORKER_TAG, JobRow
+from . import image_check
 from .doctor import RUNNABLE_JOBS, QueuedJob
 
 MAX_REQUESTS = 2
@@ -48,6 +49,7 @@ class PollResult:
     log_head: Optional[tuple[str, str]] = None
     last_rendered: Optional[models.LastRendered] = None
     thumbnail: Optional[Path] = None
+    thumbnail_problem: Optional[str] = None  # why the image was not loaded (core/image_check.py)
     farm_status: Optional[str] = None
     workers: Optional[list[models.WorkerSummary]] = None
     tags: Optional[list[models.WorkerTag]] = None
@@ -90,7 +92,10 @@ def _fetch(client: ManagerClient, plan: PollPlan, result: PollResult, kind: str,
     elif kind == "last_rendered":
         result.last_rendered = client.job_last_rendered(ident)
     elif kind == "thumbnail":
-        result.thumbnail = _download_thumbnail(client, ident, plan)
+        try:
+            result.thumbnail = _download_thumbnail(client, ident, plan)
+        except image_check.ImageRefused as refused:
+            result.thumbnail_problem = str(refused)
     elif kind == "farm_status":
         result.farm_status = client.farm_status()
     elif kind == "workers":
@@ -118,7 +123,10 @@ def _download_thumbnail(client: ManagerClient, job_id: str, plan: PollPlan) -> O
     if plan.last_rendered is None or plan.thumbnail_dir is None:
         return None
     base = plan.last_rendered.base.replace("\\", "/").rstrip("/")
-    data = client.fetch_bytes(base + "/last-rendered-small.jpg")
+    data = client.fetch_bytes(base + "/last-rendered-small.jpg", limit=image_check.MAX_BYTES)
+    problem = image_check.refusal(data)
+    if problem:  # never handed to Blender's image loader; the request is done all the same
+        raise image_check.ImageRefused(f"The last rendered frame from the Manager was not shown: {problem}")
     plan.thumbnail_dir.mkdir(parents=True, exist_ok=True)
     # A new name per image: Blender's preview cache is keyed by path.
     path = plan.thumbnail_dir / f"{job_id}-{time.time_ns()}.jpg"

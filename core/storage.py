@@ -71,3 +71,23 @@ def remove_job_folder(folder: Path) -> None:
     if folder.parent.name == SUBMISSIONS_DIR:
         shutil.rmtree(folder, ignore_errors=True)
 
+
+
+# Settings that name where a job renders to (as core/results.py reads them back).
+_OUTPUT_KEYS = ("render_output_root", "render_output_path", "render_output", "output_path")
+
+
+def output_outside_storage(settings: dict[str, object], storage_location: str) -> str | None:
+    """A warning when the job renders to an absolute path outside the Manager's shared
+    storage: Workers on other computers write there only if they see the same path, and
+    this add-on cannot check that. Compared as written (no disk access: main thread)."""
+    if not storage_location:
+        return None
+    for key in _OUTPUT_KEYS:
+        value = settings.get(key)
+        if not isinstance(value, str) or not value or not os.path.isabs(value):
+            continue  # empty, relative or a Manager variable ("{render}/…")
+        if not is_under(Path(value), storage_location, resolve=False):
+            return (f"The render output {value} is outside the farm's shared storage ({storage_location}): "
+                    "the frames land there only if every Worker sees that path")
+    return None

@@ -96,6 +96,8 @@ class SubmissionRequest:
     place_at: Optional[Path] = None
     # Told when the share stops answering (the panel says "Waiting for shared storage…").
     share_watch: Optional[share_io.ShareWatch] = None
+    # Warnings known before sending (e.g. the output is outside shared storage), for the outcome.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass

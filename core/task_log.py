@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-MAX_LINE = 300  # characters shown; a log line can be megabytes long
+from .plain_text import MAX_LINE, one_line, without_escapes
 
 _PROCESS = re.compile(r"^pid=\d+ > ?")
 # Blender 5: "00:00.935  render           | message"
@@ -30,8 +30,6 @@ _WORKER_FAILED = re.compile(r"^Failed: ")
 # A GPU job type's warning that it went to the CPU ("… rendering on the CPU instead"), or a
 # fallback said in other words. Not "renders on the CPU": a job that asked for the CPU says that.
 _CPU_FALLBACK = re.compile(r"WARNING\b.*\bon the CPU instead|falling back to (the )?CPU", re.IGNORECASE)
-# Escape sequences first: the control-character class would take their ESC alone.
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
 # Failures an artist can fix from Blender, with what to do; Blender's own line says only what.
@@ -62,13 +60,12 @@ class LogLine:
 
 def shown(text: str) -> str:
     """A line as it may be shown: no terminal escapes or control characters, bounded."""
-    text = _CONTROL.sub("", text).strip()
-    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
+    return one_line(text, MAX_LINE)
 
 
 def blender_lines(log: str) -> Iterable[str]:
     """The lines the task's processes printed, without the Worker's and Blender 5's prefixes."""
-    for raw in log.splitlines():
+    for raw in without_escapes(log).splitlines():  # a coloured "Error:" is still one
         if not _PROCESS.match(raw):
             continue
         yield _BLENDER5.sub("", _PROCESS.sub("", raw), count=1).strip()

@@ -8,7 +8,8 @@ import bpy
 from bpy.props import EnumProperty
 
 from .. import manager_watches, state, watching
-from ..core import results
+from ..core import image_check, results
+from ..core.plain_text import one_line
 from ..runtime import share, timer
 from .jobs import JobOperator
 from .online import OnlineOperator
@@ -180,9 +181,10 @@ class FLAMENCO_DESK_OT_view_last_rendered(JobOperator, OnlineOperator):
         target = state.cache_dir() / "thumbnails" / f"{job_id}-large.jpg"
         url = rendered.base.replace("\\", "/").rstrip("/") + "/last-rendered.jpg"
 
-        def fetch() -> Path:
+        def fetch() -> Path:  # background thread: checked here, loaded by Blender in `show`
+            data = image_check.check(client.fetch_bytes(url, limit=image_check.MAX_BYTES))
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(client.fetch_bytes(url))
+            target.write_bytes(data)
             return target
 
         def show(path: object) -> None:
@@ -196,7 +198,13 @@ class FLAMENCO_DESK_OT_view_last_rendered(JobOperator, OnlineOperator):
                 image.reload()
             _show_in_image_editor(bpy.context, image)
 
-        timer.run(fetch, show, lambda ex: print(f"Flamenco Desk: could not fetch the frame: {ex}"))
+        def failed(ex: BaseException) -> None:
+            text = str(ex) if isinstance(ex, image_check.ImageRefused) else state.describe_error(ex)
+            watching.monitor.thumbnail_problem = one_line(text)
+            print(f"Flamenco Desk: could not fetch the frame: {watching.monitor.thumbnail_problem}")
+            state.redraw()
+
+        timer.run(fetch, show, failed)
         return {"FINISHED"}
 
 

@@ -9,11 +9,18 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from .. import job_presets, props, state, submitting, templating
+from ..api import models
 from ..runtime import timer
 from .online import OnlineOperator
 
 # Upper bound for headless waiting: the client's own timeouts end every request sooner.
 HEADLESS_TIMEOUT = 600.0
+
+
+def headless() -> bool:
+    """Blender without a UI (`blender -b`, or the bpy module): the only place an operator may
+    wait for the network. A function, so a test in the bpy module can play the UI."""
+    return bool(bpy.app.background)
 
 
 class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
@@ -73,7 +80,13 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         scene = context.scene
-        wait = self.mode == "SYNC" or (self.mode == "AUTO" and bpy.app.background)
+        if self.mode == "SYNC" and not headless():
+            # Waiting would sleep on Blender's main thread: the UI would freeze until the
+            # Manager answered (or for up to HEADLESS_TIMEOUT). Only a script in -b may wait.
+            self.report({"ERROR"}, 'mode="SYNC" waits for the Manager and only works in "blender -b"; '
+                                   "in Blender's UI the submission runs in the background (mode=\"ASYNC\")")
+            return {"CANCELLED"}
+        wait = self.mode == "SYNC" or (self.mode == "AUTO" and headless())
         if wait:
             # Headless runs start cold: get the Manager's current job types first.
             state.refresh()
@@ -109,6 +122,8 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         for warning in outcome.warnings:
             self.report({"WARNING"}, warning)
         self.report({"INFO"}, outcome.message)
+        if not models.UUID_RE.match(outcome.job_id):  # scripts parse this line: only a UUID
+            return self._fail("The Manager answered with a job id that is not a UUID")
         print(f"FLAMENCO_DESK_JOB_ID={outcome.job_id}")
         return {"FINISHED"}
 

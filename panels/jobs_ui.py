@@ -14,7 +14,7 @@ import bpy
 
 from .. import manager_watches, props, state, watching
 from ..api.models import Job, TaskSummary
-from ..core import job_actions, monitor as core_monitor, progress
+from ..core import job_actions, monitor as core_monitor, progress, task_log
 from ..core import doctor as core_doctor
 from ..operators.jobs import feedback
 from ..runtime import share
@@ -200,6 +200,8 @@ def draw_open_job(layout: Any, context: Any) -> None:
         fit.wrapped(layout, context, "Tasks: " + ", ".join(f"{n} {s}" for s, n in sorted(mon.task_counts.items())))
     draw_actions(layout, context, job)
 
+    if mon.thumbnail_problem:
+        fit.wrapped(layout, context, mon.thumbnail_problem, "ERROR")
     icon_id = watching.thumbnail_icon()
     if icon_id:
         layout.template_icon(icon_value=icon_id, scale=8.0)
@@ -303,8 +305,8 @@ def draw_tasks(layout: Any, context: Any) -> None:
         log_box.label(text=f"Log of {name}", icon="TEXT")
         lines = text.splitlines()[-LOG_LINES:] or ["(empty)"]
         col = log_box.column(align=True)
-        for line in lines:
-            fit.wrapped(col, context, line)
+        for line in lines:  # from the network: escapes stripped, a 10 MB line cut short
+            fit.wrapped(col, context, task_log.shown(line))
 
 
 def latest_file_job() -> Optional[Job]:
