@@ -8,7 +8,7 @@ import sys
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from .. import props, state, submitting
+from .. import batching, props, state, submitting
 from ..runtime import timer
 from .online import OnlineOperator
 
@@ -56,6 +56,27 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         options={"SKIP_SAVE"},
     )
 
+    batch: EnumProperty(  # type: ignore[valid-type]
+        name="Batch",
+        description="Submit several jobs sharing one pack or upload (batching.py)",
+        items=[
+            ("NONE", "One Job", "One job for the scene"),
+            ("CAMERA_MARKERS", "Per Camera Marker", "One job per camera bound to a timeline marker, "
+             "from that marker to the next (the last to the scene's end)"),
+            ("VIEW_LAYERS", "Per View Layer", "One job per view layer (job types with a view_layer setting)"),
+            ("SCENES", "Per Scene", "One job per scene with a camera"),
+        ],
+        default="NONE",
+        options={"SKIP_SAVE"},
+    )
+    scout: BoolProperty(  # type: ignore[valid-type]
+        name="Scout Frames",
+        description="Render the first, middle and last frame first at a higher priority; the full job "
+                    "waits paused until approved in the Job panel",
+        default=False,
+        options={"SKIP_SAVE"},
+    )
+
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         if not super().poll(context):
@@ -84,7 +105,15 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         except RuntimeError as ex:  # e.g. saving the farm copy failed
             return self._fail(f"Could not save a copy for the farm: {ex}")
 
-        submitting.start(scene, request)
+        kind = "SCOUT" if self.scout else self.batch
+        if kind != "NONE":
+            try:
+                batching.start(scene, request, batching.parts(scene, kind, request), kind)
+            except submitting.PrepareError as ex:
+                submitting.discard_copy(request)
+                return self._fail(str(ex))
+        else:
+            submitting.start(scene, request)
         if not wait:
             self.report({"INFO"}, "Submitting to Flamenco…")
             return {"FINISHED"}
@@ -97,7 +126,8 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         for warning in outcome.warnings:
             self.report({"WARNING"}, warning)
         self.report({"INFO"}, outcome.message)
-        print(f"FLAMENCO_DESK_JOB_ID={outcome.job_id}")
+        for job_id in outcome.job_id.split(","):
+            print(f"FLAMENCO_DESK_JOB_ID={job_id}")
         return {"FINISHED"}
 
     def _fail(self, message: str) -> set[str]:
