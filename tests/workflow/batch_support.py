@@ -4,9 +4,10 @@ this folder, other helpers' tests live here too)."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterator
 
 import bpy
 
@@ -106,3 +107,34 @@ def wait_all(farm: Farm, job_ids: list[str], timeout: float = 240.0) -> list[dic
         done.append(farm.wait_for_job(job_id, ("completed", "failed", "canceled"),
                                       timeout=max(5.0, deadline - time.monotonic()), kick=i == 0))
     return done
+
+
+@contextmanager
+def blender_failing_on(farm: Farm, frames: list[int]) -> Iterator[Path]:
+    """The farm's Worker Blender made to fail on `frames` while the yielded flag file exists:
+    a wrapper around the real Blender (which renders every other frame) that exits 1 when its
+    `--render-frame` is one of them, as a Blender crashing on those frames would. Delete the
+    flag to make it render them again; the real one is put back afterwards."""
+    original = farm.blender.read_text()
+    real = farm.blender.with_name("blender-real")
+    real.write_text(original)
+    real.chmod(0o755)
+    flag = farm.root / f"fail-frames-{time.monotonic_ns()}"
+    flag.write_text(",".join(map(str, frames)))
+    pattern = "|".join(f"{f}|{f}..{f}" for f in frames)
+    farm.blender.write_text(f"""#!/bin/sh
+# Flamenco Desk test: the real Blender, failing on frames {frames} while {flag} exists.
+prev=""
+for a in "$@"; do
+  if [ "$prev" = "--render-frame" ] && [ -e "{flag}" ]; then
+    case "$a" in {pattern}) echo "Error: frame $a fails on purpose (Flamenco Desk test)"; exit 1;; esac
+  fi
+  prev="$a"
+done
+exec "{real}" "$@"
+""")
+    try:
+        yield flag
+    finally:
+        farm.blender.write_text(original)
+        flag.unlink(missing_ok=True)
