@@ -13,6 +13,7 @@ import bpy
 from . import props, state, submitting, watching
 from .api import models
 from .core import batch, submission
+from .core.frames import FrameRangeError, parse_frames
 from .core.scout import scout_frames
 from .jobtypes import registry, values
 from .jobtypes.naming import job_name
@@ -32,7 +33,10 @@ def _settings_named(scene: bpy.types.Scene, name: str) -> dict[str, Any]:
     saved = sp.job_name
     try:
         sp.job_name = name
-        return values.collect(scene, registry.job_type())
+        jt = registry.job_type()
+        if jt is None:
+            raise submitting.PrepareError("Choose a job type first")
+        return values.collect(scene, jt)
     except values.SettingsProblem as ex:
         raise submitting.PrepareError("Cannot submit: " + "; ".join(ex.problems)) from ex
     finally:
@@ -93,8 +97,10 @@ def parts(scene: bpy.types.Scene, kind: str, request: submission.SubmissionReque
         return out
     if kind == "SCOUT":
         _require(shared, "frames", "it cannot render scout frames")
-        from .core.frames import parse_frames
-        frames = parse_frames(str(shared["frames"]))
+        try:
+            frames = parse_frames(str(shared["frames"]))
+        except FrameRangeError as ex:
+            raise submitting.PrepareError(f"Cannot submit: {ex}") from ex
         scout_name = f"{base} scout"
         scout_settings = _settings_named(scene, scout_name)
         scout_settings["frames"] = scout_frames(frames)
@@ -115,7 +121,7 @@ def start(scene: bpy.types.Scene, request: submission.SubmissionRequest, batch_p
     filepath, scene_name = bpy.data.filepath, scene.name
     submitting.last_outcome, submitting.pending_problems, submitting.pack_status = None, None, None
     submitting._cancel = packing.CancelFlag()
-    request = replace(request, cancel=submitting._cancel, pack_progress=submitting._panel_progress())
+    request = replace(request, cancel=submitting._cancel, pack_progress=submitting._panel_progress())  # type: ignore[arg-type]
 
     def progress(message: str) -> None:  # background thread
         timer.bridge.post(submitting._show_progress, message)

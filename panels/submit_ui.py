@@ -17,7 +17,7 @@ from .. import props, state, submitting
 from ..api.models import JobSetting
 from ..jobtypes import evaluation, registry, setting_props, values
 from ..jobtypes.naming import job_name
-from . import fit
+from . import fit, workflow_ui
 
 
 def draw_connection(layout: bpy.types.UILayout, context: Any) -> None:
@@ -198,4 +198,5 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     row = layout.row()
     row.scale_y = 1.4
     row.operator("flamenco_desk.submit_job", icon="RENDER_ANIMATION")
+    workflow_ui.draw_submit_more(layout, context)
     draw_status(layout, context, scene)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any, Iterator
 
 import bpy
@@ -138,3 +138,10 @@ exec "{real}" "$@"
     finally:
         farm.blender.write_text(original)
         flag.unlink(missing_ok=True)
+
+
+def panel_context(width: int = 252) -> Any:
+    """bpy.context as a panel in the default 3D View sidebar (252 px) sees it."""
+    c = bpy.context
+    return SimpleNamespace(scene=c.scene, window_manager=c.window_manager, preferences=c.preferences,
+                           region=SimpleNamespace(width=width))

@@ -10,9 +10,11 @@ from typing import Any
 
 import bpy
 
-from batch_support import MARKER_FRAMES, camera_marker_shot, camera_seen, frame_path, select_render, submit, wait_all
+from batch_support import (MARKER_FRAMES, camera_marker_shot, camera_seen, frame_path, panel_context, select_render,
+                           submit, wait_all)
 from local_farm import Farm
 from support.blender_helpers import farm_jobs, tick_until
+from support.fake_layout import FakeLayout
 
 BATCH_KEY = "flamenco_desk.batch"
 EXPECTED = {"CamRed": "1-2", "CamGreen": "3-4", "CamBlue": "5-6"}
@@ -53,8 +55,14 @@ def test_three_camera_markers_make_three_jobs_from_one_pack(connected: ModuleTyp
     assert {j["settings"]["blendfile"] for j in jobs} == {str(next(iter(new_packs)) / "sq030_sh010.blend")}
     packed_bytes = folder_bytes(next(iter(new_packs)))
     print(f"\nBATCH click-to-3-queued-jobs {click_to_queued:.2f} s, packed once: {packed_bytes} bytes")
-    # The add-on lists them as one group.
-    assert {desk.batching.group_of(desk.watching.monitor.jobs[i]) for i in job_ids} == batch_ids
+    # The add-on lists them as one group: a header with the group's progress, then each job.
+    mine = [desk.watching.monitor.jobs[i] for i in job_ids]
+    rows = list(desk.panels.workflow_ui.grouped(mine))
+    assert [job.id for _, job in rows] == job_ids
+    assert rows[0][0].startswith("Batch of 3") and [h for h, _ in rows[1:]] == ["", ""], rows
+    layout = FakeLayout()
+    desk.panels.jobs_ui.draw_job_list(layout, panel_context())
+    assert any(label.startswith("Batch of 3") for label in layout.labels()), layout.labels()
 
     finished = wait_all(farm, job_ids)
     assert [j["status"] for j in finished] == ["completed"] * 3, farm.log_tail("worker")

@@ -8,9 +8,10 @@ from types import ModuleType
 
 import bpy
 
-from batch_support import frame_path, select_render, submit
+from batch_support import frame_path, panel_context, select_render, submit
 from local_farm import Farm, wait_until
 from support.blender_helpers import save_shot, tick_until
+from support.fake_layout import FakeLayout
 
 LABEL_KEY = "flamenco_desk.batch_label"
 
@@ -49,6 +50,12 @@ def test_scout_frames_render_first_and_the_full_job_waits_until_approved(
     waiting = farm.job(full["id"])
     assert waiting["status"] == "paused"
     assert {t["status"] for t in farm.get_json(f"/api/v3/jobs/{full['id']}/tasks")["tasks"]} == {"queued"}
+
+    # The Job panel offers Approve / Reject for the pair.
+    layout = FakeLayout()
+    desk.panels.workflow_ui.draw_open_job_extras(layout, panel_context(), desk.watching.monitor.jobs[full["id"]])
+    offered = [name for name, _ in layout.operators()]
+    assert "flamenco_desk.scout_approve" in offered and "flamenco_desk.scout_reject" in offered
 
     message = act(desk, "scout_approve", scout["id"])  # from either job of the pair
     assert "Approved" in message
