@@ -135,8 +135,11 @@ def _run(client: ManagerClient, request: submission.SubmissionRequest, parts: Se
     for i, (part, part_request) in enumerate(zip(parts, part_requests)):
         if made[i] is not None:
             continue
+        # The Manager removes a job's Shaman checkout when that job is deleted: shared by the
+        # batch, it would go with the first job deleted and strand the others. So no part
+        # claims it (it is a folder of links; the batch's .blend stays until a TD clears it).
         job = _job_for(request.job, part, part_request.submission_id, batch_id, f"{i + 1}/{len(parts)}", kind,
-                       request.blendfile_key, blend_path, checkout)
+                       request.blendfile_key, blend_path, checkout if len(parts) == 1 else None)
         progress(f"Submitting {i + 1} of {len(parts)}: {part.name}")
         try:
             client.check_job(job)

@@ -170,7 +170,7 @@ def submit_frames(client: ManagerClient, job: models.Job, frames: str, can_list_
         settings=settings,
         metadata=metadata,
         worker_tag=job.worker_tag or None,
-        storage=job.storage,
+        # No Shaman checkout id: deleting this job must not remove the original's checkout.
     )
     request = submission.SubmissionRequest(job=new, blend_source=Path(), submission_id=submission_id,
                                            storage_location="", can_list_jobs=can_list_jobs)
