@@ -78,10 +78,15 @@ def camera_seen(image_path: Path) -> str:
 
 
 def select_render(desk: ModuleType, renders: Path) -> Any:
+    """simple-blender-render, two frames a task, EXR frames without previews: the job type then
+    makes no preview video (its fps comes from the scene and cannot be 0), which saves each job
+    an ffmpeg task and the Worker's pause before it."""
+    image = bpy.context.scene.render.image_settings
+    image.file_format = "OPEN_EXR"
+    image.use_preview = False
     grp = select_job_type(desk, "simple-blender-render")
     grp.render_output_root = str(renders)
     grp.chunk_size = 2
-    grp.fps = 0.0  # no preview video: nothing for ffmpeg
     return grp
 
 
