@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Any
 
 import bpy
 
@@ -187,6 +187,3 @@ def _applied(result: batch.BatchResult, filepath: str, scene_name: str, kind: st
                    "approve it in the Job panel once the scout frames look right")
     return submitting.Outcome(True, message, ",".join(job.id for job in result.jobs), tuple(result.warnings))
 
-
-def group_of(job: models.Job) -> Optional[str]:
-    return job.metadata.get(batch.BATCH_KEY) or None

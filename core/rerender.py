@@ -12,7 +12,6 @@ metadata names the original.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from .frames import FrameRangeError, format_frames, parse_frames
 from .results import expand
 
 RERENDER_OF_KEY = "flamenco_desk.rerender_of"
-# Job statuses from which `requeueing` keeps completed tasks and requeues the rest.
-REQUEUE_KEEPS_COMPLETED = ("failed", "canceled", "paused")
 _RENDER_TASK = re.compile(r"^render-(.+)$")
 
 
@@ -96,28 +93,26 @@ def task_frames(task: models.TaskSummary) -> list[int]:
 
 
 def plan(job: models.Job, tasks: Sequence[models.TaskSummary], missing: Sequence[int]) -> Plan:
+    """What to render again and how. Frames that tasks still queued, running or paused will
+    render are not missing yet (a job submitted paused, e.g. waiting for its scout frames, is
+    left alone); frames lost from completed tasks can only come from a new job."""
     failed = [t for t in tasks if t.status == "failed"]
-    frames = set(missing)
-    for task in failed:
-        frames.update(task_frames(task))
-    completed_frames = {f for t in tasks if t.status == "completed" for f in task_frames(t)}
-    frames_sorted = tuple(sorted(frames))
-    if not frames:
+    coming = {f for t in tasks if t.status in ("queued", "active", "soft-failed", "paused") for f in task_frames(t)}
+    completed = {f for t in tasks if t.status == "completed" for f in task_frames(t)}
+    redo = {f for f in missing if f not in coming or job.status in ("failed", "canceled")}
+    redo.update(f for t in failed for f in task_frames(t))
+    lost = redo & completed
+    if not redo:
         action = "nothing"
-    elif job.status in REQUEUE_KEEPS_COMPLETED and not (frames & completed_frames):
-        action = "requeue-job"
-    elif job.status in ("queued", "active") and failed and not (frames & completed_frames) and \
-            all(f in {x for t in failed for x in task_frames(t)} or _still_coming(f, tasks) for f in frames):
+    elif job.status in ("failed", "canceled") and not lost:
+        action = "requeue-job"  # requeueing keeps completed tasks, requeues the rest
+    elif job.status in ("queued", "active") and failed and not lost:
         action = "requeue-tasks"
-    elif job.status in ("queued", "active") and not failed and not (frames & completed_frames):
-        action = "nothing"  # its tasks are still to render them
+    elif job.status == "paused" and not lost:
+        action = "nothing"  # resuming it renders them (and requeues failed tasks)
     else:
         action = "new-job"
-    return Plan(job, tuple(sorted(missing)), tuple(t.id for t in failed), frames_sorted, action)
-
-
-def _still_coming(frame: int, tasks: Sequence[models.TaskSummary]) -> bool:
-    return any(frame in task_frames(t) for t in tasks if t.status in ("queued", "active", "soft-failed"))
+    return Plan(job, tuple(sorted(missing)), tuple(t.id for t in failed), tuple(sorted(redo)), action)
 
 
 @dataclass
@@ -135,7 +130,10 @@ def rerender(client: ManagerClient, job_id: str, variables: Mapping[str, str], c
     listed = format_frames(list(the_plan.frames)) if the_plan.frames else ""
     if the_plan.action == "nothing":
         if the_plan.frames:
-            return Outcome(f'Job "{job.name}" is still rendering frames {listed}; nothing to do yet', the_plan)
+            return Outcome(f'Job "{job.name}" is paused: resuming it renders frames {listed}', the_plan)
+        if job.status not in ("completed", "failed", "canceled"):
+            return Outcome(f'Job "{job.name}" ({job.status}): its tasks are still to render what is missing; '
+                           "nothing to re-render yet", the_plan)
         return Outcome(f'Job "{job.name}": every frame is on disk and no task failed; nothing to re-render', the_plan)
     if the_plan.action == "requeue-job":
         client.set_job_status(job.id, "requeueing", f"Flamenco Desk: re-render frames {listed}")
@@ -177,8 +175,3 @@ def submit_frames(client: ManagerClient, job: models.Job, frames: str, can_list_
     client.check_job(new)
     return submission._submit_once(client, new, request)
 
-
-def replace_frames(job: models.SubmittedJob, frames: str) -> models.SubmittedJob:
-    settings = dict(job.settings or {})
-    settings["frames"] = frames
-    return dataclasses.replace(job, settings=settings)

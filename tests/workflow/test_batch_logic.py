@@ -78,9 +78,18 @@ def test_frames_lost_from_completed_tasks_need_a_new_job() -> None:
 def test_a_running_job_requeues_its_failed_tasks_and_waits_for_the_rest() -> None:
     tasks = [task("render-1-2", "failed"), task("render-3-4", "active"), task("render-5-6", "queued")]
     plan = rerender.plan(job("active"), tasks, [1, 2, 3, 4, 5, 6])
-    assert plan.action == "requeue-tasks" and plan.failed_tasks == ("render-1-2",)
+    assert plan.action == "requeue-tasks" and plan.failed_tasks == ("render-1-2",) and plan.frames == (1, 2)
     plan = rerender.plan(job("active"), tasks[1:], [3, 4, 5, 6])
     assert plan.action == "nothing"
+
+
+def test_a_job_submitted_paused_is_not_started_behind_the_artists_back() -> None:
+    tasks = [task("render-1-3", "queued"), task("render-4-6", "queued")]
+    assert rerender.plan(job("paused"), tasks, [1, 2, 3, 4, 5, 6]).action == "nothing"
+    # Frames lost from its completed tasks: a new job for those only.
+    tasks = [task("render-1-3", "completed"), task("render-4-6", "paused")]
+    plan = rerender.plan(job("paused"), tasks, [2, 4, 5, 6])
+    assert plan.action == "new-job" and plan.frames == (2,)
 
 
 def test_nothing_to_do_when_every_frame_is_there() -> None:
