@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import shutil
 import socket
 import threading
 import time
@@ -213,6 +214,14 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
         place_at=place_at,
         notes=tuple(filter(None, [storage.output_outside_storage(settings, info.storage.location)])),
     )
+
+
+def discard_copy(request: submission.SubmissionRequest) -> None:
+    """Remove the farm copy `prepare` saved, for a submission that will not start."""
+    if request.source_is_temporary:
+        shutil.rmtree(request.blend_source.parent, ignore_errors=True)
+    elif request.pack_as is not None:
+        request.blend_source.unlink(missing_ok=True)
 
 
 def start(scene: bpy.types.Scene, request: submission.SubmissionRequest) -> None:

@@ -35,3 +35,21 @@ def parse_frames(text: str) -> list[int]:
             raise FrameRangeError(f'"{item}" has more than a million frames')
         frames.update(range(start, end + 1))
     return sorted(frames)
+
+
+def format_frames(frames: "list[int] | set[int] | tuple[int, ...]") -> str:
+    """The shortest frame list the Manager accepts for these frames: runs become `A-B`
+    (two frames stay `A,B`), e.g. [3, 7, 12, 13, 14] → "3,7,12-14"."""
+    ordered = sorted(set(frames))
+    items: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        if j - i >= 2:
+            items.append(f"{ordered[i]}-{ordered[j]}")
+        else:
+            items.extend(str(f) for f in ordered[i:j + 1])
+        i = j + 1
+    return ",".join(items)

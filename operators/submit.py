@@ -8,7 +8,7 @@ import sys
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from .. import job_presets, props, state, submitting, templating
+from .. import batching, job_presets, props, state, submitting, templating
 from ..api import models
 from ..runtime import timer
 from .online import OnlineOperator
@@ -68,6 +68,26 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         description="Load this preset of the job type before submitting (yours first, then the project's, the studio's)",
         options={"SKIP_SAVE"},
     )
+    batch: EnumProperty(  # type: ignore[valid-type]
+        name="Batch",
+        description="Submit several jobs sharing one pack or upload (batching.py)",
+        items=[
+            ("NONE", "One Job", "One job for the scene"),
+            ("CAMERA_MARKERS", "Per Camera Marker", "One job per camera bound to a timeline marker, "
+             "from that marker to the next (the last to the scene's end)"),
+            ("VIEW_LAYERS", "Per View Layer", "One job per view layer (job types with a view_layer setting)"),
+            ("SCENES", "Per Scene", "One job per scene with a camera"),
+        ],
+        default="NONE",
+        options={"SKIP_SAVE"},
+    )
+    scout: BoolProperty(  # type: ignore[valid-type]
+        name="Scout Frames",
+        description="Render the first, middle and last frame first at a higher priority; the full job "
+                    "waits paused until approved in the Job panel",
+        default=False,
+        options={"SKIP_SAVE"},
+    )
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -109,7 +129,15 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         except RuntimeError as ex:  # e.g. saving the farm copy failed
             return self._fail(f"Could not save a copy for the farm: {ex}")
 
-        submitting.start(scene, request)
+        kind = "SCOUT" if self.scout else self.batch
+        if kind != "NONE":
+            try:
+                batching.start(scene, request, batching.parts(scene, kind, request), kind)
+            except submitting.PrepareError as ex:
+                submitting.discard_copy(request)
+                return self._fail(str(ex))
+        else:
+            submitting.start(scene, request)
         if not wait:
             self.report({"INFO"}, "Submitting to Flamenco…")
             return {"FINISHED"}
@@ -122,9 +150,11 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
         for warning in outcome.warnings:
             self.report({"WARNING"}, warning)
         self.report({"INFO"}, outcome.message)
-        if not models.UUID_RE.match(outcome.job_id):  # scripts parse this line: only a UUID
+        job_ids = outcome.job_id.split(",")
+        if not all(models.UUID_RE.match(job_id) for job_id in job_ids):  # scripts parse these lines: only UUIDs
             return self._fail("The Manager answered with a job id that is not a UUID")
-        print(f"FLAMENCO_DESK_JOB_ID={outcome.job_id}")
+        for job_id in job_ids:
+            print(f"FLAMENCO_DESK_JOB_ID={job_id}")
         return {"FINISHED"}
 
     def _load_preset(self, scene: bpy.types.Scene, wait: bool) -> str:

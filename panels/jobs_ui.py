@@ -18,7 +18,7 @@ from ..core import job_actions, monitor as core_monitor, progress, task_log
 from ..core import doctor as core_doctor
 from ..operators.jobs import feedback
 from ..runtime import share
-from . import fit
+from . import fit, workflow_ui
 
 STATUS_ICONS = {
     "under-construction": "TOOL_SETTINGS",
@@ -117,7 +117,9 @@ def draw_job_list(layout: Any, context: Any) -> None:
         return
     now = datetime.now(timezone.utc)
     col = layout.column(align=True)
-    for job in jobs:
+    for header, job in workflow_ui.grouped(jobs):
+        if header:
+            col.label(text=header, icon="LINKED")
         # Two lines per job: the name gets the whole width, the numbers go on the bar.
         op = col.operator("flamenco_desk.open_job", text=job.name or job.id[:8], icon=icon(job.status),
                           depress=job.id == mon.open_job_id)
@@ -199,6 +201,7 @@ def draw_open_job(layout: Any, context: Any) -> None:
     if mon.task_counts:
         fit.wrapped(layout, context, "Tasks: " + ", ".join(f"{n} {s}" for s, n in sorted(mon.task_counts.items())))
     draw_actions(layout, context, job)
+    workflow_ui.draw_open_job_extras(layout, context, job)
 
     if mon.thumbnail_problem:
         fit.wrapped(layout, context, mon.thumbnail_problem, "ERROR")

@@ -17,7 +17,7 @@ from .. import props, state, submitting, templating
 from ..api.models import JobSetting
 from ..jobtypes import evaluation, registry, setting_props, values
 from ..jobtypes.naming import job_name
-from . import fit, presets_ui, templates_ui
+from . import fit, presets_ui, templates_ui, workflow_ui
 
 
 def draw_connection(layout: bpy.types.UILayout, context: Any) -> None:
@@ -210,4 +210,5 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     row = layout.row()
     row.scale_y = 1.4
     row.operator("flamenco_desk.submit_job", icon="RENDER_ANIMATION")
+    workflow_ui.draw_submit_more(layout, context)
     draw_status(layout, context, scene)
