@@ -47,7 +47,8 @@ def pure(platform: str) -> type[PurePath]:
 
 
 def is_unc(path: str) -> bool:
-    return path.startswith("\\\\") or (path.startswith("//") and not path.startswith("///"))
+    """`\\\\server\\share`. (`//…` is Blender's "relative to the .blend", not UNC.)"""
+    return path.startswith("\\\\")
 
 
 def is_drive_relative(path: str) -> bool:
@@ -56,6 +57,8 @@ def is_drive_relative(path: str) -> bool:
 
 
 def is_absolute(path: str, platform: str) -> bool:
+    if path.startswith("//"):  # Blender's relative-to-the-.blend: the same on every platform
+        return False
     if platform == "windows":
         return bool(_DRIVE.match(path)) or is_unc(path) or path[:1] in ("\\", "/")
     return path.startswith("/")
