@@ -211,7 +211,7 @@ class PathCheck:
         out = [f"Paths as Workers get them (artist on {self.artist_platform}; "
                f"Workers on {', '.join(self.worker_platforms) or 'no platform yet'}):"]
         for row in self.rows:
-            out.append(f"  {row.label}: {row.sent}")
+            out.append(f"  {row.sent}" if row.label == row.sent else f"  {row.label}: {row.sent}")
             if row.stored != row.sent:
                 out.append(f"    stored as  {row.stored}")
             for plat in self.worker_platforms:

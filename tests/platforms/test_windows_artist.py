@@ -99,3 +99,21 @@ def test_the_path_check_is_what_the_manager_hands_each_platform(
     assert "under no two-way variable" in by_key["p4"].problems[0]
     assert "drive-relative" in by_key["p5"].problems[0]
     assert len(table.problems) == 4
+
+
+def test_python_m_api_paths_prints_what_each_platform_gets(mixed_farm: local_farm.Farm) -> None:
+    """`python -m api paths` (bpy-free, as pipeline tools run it): a process of its own."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-m", "api", "--manager", mixed_farm.url, "paths", "--platform", "windows",
+                          PROBE_PATHS["p1"], PROBE_PATHS["p2"]], cwd=root, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run.stderr  # the trap is a problem
+    print(run.stdout)
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("Workers on this farm: linux")
+    assert f"  linux:     {mixed_farm.shared}/probe/renders/######" in lines
+    assert "  darwin:    /Volumes/FlamencoDesk-" in run.stdout
+    assert "  windows:   S:\\Flamenco\\probe\\renders\\######" in lines
+    assert "PROBLEM: only its first characters match the two-way variable storage" in run.stdout
