@@ -17,6 +17,7 @@ import pytest
 
 import local_farm
 from flamenco_desk_src.core import platform_paths as pp
+from conftest import FakeWorker
 from support.blender_helpers import MODULE, quick_render, refresh, tick_until
 
 _spec = importlib.util.spec_from_file_location("platform_shots", Path(__file__).parents[1] / "packing" / "shots.py")
@@ -26,12 +27,19 @@ sys.modules["platform_shots"] = shots  # dataclasses look their module up
 _spec.loader.exec_module(shots)
 
 
+@pytest.fixture(params=["shared-storage", "shaman"])
+def mac_farm(request: pytest.FixtureRequest) -> tuple[local_farm.Farm, Path]:
+    if request.param == "shaman":
+        return request.getfixturevalue("mixed_shaman_farm"), request.getfixturevalue("mac_shaman_mount")
+    return request.getfixturevalue("mixed_farm"), request.getfixturevalue("mac_mount")
+
+
 @pytest.fixture
-def as_mac(desk: ModuleType, mixed_farm: local_farm.Farm, mac_mount: Path,
+def as_mac(desk: ModuleType, mac_farm: tuple[local_farm.Farm, Path],
            monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.setenv(pp.PLATFORM_ENV, "darwin")
     prefs = bpy.context.preferences.addons[MODULE].preferences
-    saved, prefs.manager_url = prefs.manager_url, mixed_farm.url
+    saved, prefs.manager_url = prefs.manager_url, mac_farm[0].url
     refresh(desk)
     yield desk
     tick_until(desk, lambda: not desk.runtime.timer.bridge.pending(), timeout=30)
@@ -40,10 +48,14 @@ def as_mac(desk: ModuleType, mixed_farm: local_farm.Farm, mac_mount: Path,
 
 
 def test_mac_artist_packs_renders_and_finds_frames_through_volumes(
-        as_mac: ModuleType, mixed_farm: local_farm.Farm, mac_mount: Path, tmp_path: Path) -> None:
+        as_mac: ModuleType, mac_farm: tuple[local_farm.Farm, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     desk = as_mac
+    mixed_farm, mac_mount = mac_farm
     info = desk.state.info()
-    assert info.storage.platform == "darwin" and info.storage.location == str(mac_mount)
+    assert info.storage.platform == "darwin"
+    # The Manager's job storage as a Mac sees it (with Shaman its jobs/ folder).
+    assert info.storage.location == str(mac_mount / "jobs" if mixed_farm.shaman else mac_mount)
     # The Worker's namespace: /Volumes is empty there, the artist's path does not exist.
     worker_pid = mixed_farm._worker.pid  # type: ignore[union-attr]
     assert not Path(f"/proc/{worker_pid}/root{mac_mount}").exists()
@@ -58,13 +70,23 @@ def test_mac_artist_packs_renders_and_finds_frames_through_volumes(
     out = mac_mount / f"mac-{uuid.uuid4().hex[:6]}" / "renders"
     desk.jobtypes.registry.group(scene).render_output_root = str(out)
 
+    if mixed_farm.shaman:  # a Windows Worker on the farm (the Worker API, no process)
+        FakeWorker(mixed_farm, "windows").register()
+
     assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC") == {"FINISHED"}
     tick_until(desk, lambda: desk.submitting.last_outcome is not None, timeout=60)
     outcome = desk.submitting.last_outcome
     assert outcome.ok, outcome.message
     job = mixed_farm.job(outcome.job_id)
     # Sent in the artist's form, stored by the Manager as the variable.
-    assert job["settings"]["blendfile"].startswith("{storage}/flamenco-desk/")
+    if mixed_farm.shaman:
+        # Uploaded; the checkout is the Manager's {jobs} (one-way: it rebases it per platform).
+        assert job["settings"]["blendfile"].startswith("{jobs}/flamenco-desk/")
+        printed = capsys.readouterr().out
+        assert printed.index("Windows needs the symlink privilege") < printed.index("Uploading")
+        assert any("wide links" in w for w in outcome.warnings)
+    else:
+        assert job["settings"]["blendfile"].startswith("{storage}/flamenco-desk/")
     assert job["settings"]["render_output_root"] == "{storage}" + str(out)[len(str(mac_mount)):]
     done = mixed_farm.wait_for_job(outcome.job_id, statuses=("completed", "failed"), timeout=120)
     assert done["status"] == "completed", mixed_farm.log_tail("worker")

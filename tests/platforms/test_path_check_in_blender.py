@@ -23,6 +23,7 @@ from support.fake_layout import FakeLayout
 def artist(desk: ModuleType, mixed_farm: local_farm.Farm, fake_workers: dict[str, FakeWorker],
            monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     def become(platform: str) -> ModuleType:
+        bpy.ops.wm.read_homefile(use_empty=True)  # nothing of an earlier test's shot
         monkeypatch.setenv(pp.PLATFORM_ENV, platform)
         refresh(desk)
         return desk

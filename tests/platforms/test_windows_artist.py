@@ -66,7 +66,7 @@ def test_windows_settings_render_on_the_linux_worker(mixed_farm: local_farm.Farm
 def _probe(farm: local_farm.Farm, client: ManagerClient, worker: FakeWorker) -> dict[str, str]:
     tag = farm.ensure_tag(PROBE_TAG)
     job = client.submit_job(models.SubmittedJob(
-        name=f"probe-{worker.platform}", type="path-probe", submitter_platform="windows",
+        name=f"probe-{worker.platform}", type="path-probe", submitter_platform="windows", priority=100,
         type_etag=_etag(client, "path-probe"), settings=dict(PROBE_PATHS), worker_tag=tag))
     try:
         task = worker.take_task()
