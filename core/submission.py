@@ -92,6 +92,9 @@ class SubmissionRequest:
     cancel: Optional[CancelFlag] = None
     pack_progress: Optional[Progress] = None
     hash_cache_file: Optional[Path] = None
+    # The farm has Workers of another platform than the artist's (the path check found them):
+    # absolute paths inside a .blend would reach them as written, so it is not sent in place.
+    mixed_platforms: bool = False
 
 
 @dataclass
@@ -142,7 +145,9 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
             return SubmissionResult(existing, existing.settings.get(request.blendfile_key or "", ""), recovered=True)
 
     warnings: list[str] = []
-    shaman_notice = _check_paths(client, request, progress, warnings)
+    shaman_notice, platforms = _check_paths(client, request, progress, warnings)
+    if any(p != request.job.submitter_platform for p in platforms):
+        request = dataclasses.replace(request, mixed_platforms=True)
     try:
         blend_path, packed, folder = _send_files(client, request, progress, warnings)
     except SubmissionError as ex:
@@ -179,10 +184,11 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
 
 
 def _check_paths(client: ManagerClient, request: SubmissionRequest, progress: Progress_,
-                 warnings: list[str]) -> Optional[str]:
+                 warnings: list[str]) -> tuple[Optional[str], tuple[str, ...]]:
     """How the job's paths reach each Worker platform (core/path_check.py), before anything is
     sent: problems stop the submission like the packing survey's (Submit Anyway goes on).
-    Returns the Windows + Shaman notice, if any, for a failed checkout's message."""
+    Returns the Windows + Shaman notice, if any (for a failed checkout's message), and the
+    platforms of the farm's Workers."""
     artist = request.job.submitter_platform
     source = request.pack_as or request.blend_source
     in_place = (str(request.blend_source) if not request.shaman
@@ -192,7 +198,7 @@ def _check_paths(client: ManagerClient, request: SubmissionRequest, progress: Pr
     progress("Checking the paths for the farm's Workers")
     report, platforms = path_check.check_or_warn(client, paths, artist, request.shaman, warnings)
     if report is None:
-        return None
+        return None, ()
     if request.pack_progress is not None:
         request.pack_progress.traced(report)  # headless prints the table
     if report.problems and request.on_problems != "submit":
@@ -202,7 +208,7 @@ def _check_paths(client: ManagerClient, request: SubmissionRequest, progress: Pr
     if notice:
         progress(notice)
         warnings.append(notice)
-    return notice
+    return notice, platforms
 
 
 def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Progress_,
@@ -244,7 +250,7 @@ def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Pro
                                     in_place_roots=[shared], cancel=cancel, progress=pack_progress)
             if not accept(report):
                 raise packing.ProblemsFound(report)
-            if len(report.to_send) == 1:
+            if len(report.to_send) == 1 and not (request.mixed_platforms and report.absolute_in_place):
                 return str(request.blend_source), None, None
             del warnings[earlier:]  # packing reports them again
         progress("Packing the files into shared storage")

@@ -57,6 +57,9 @@ class Survey:
     project_root: str
     files: list[Dependency] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Absolute paths (as the .blend writes them) to files already on shared storage: right for a
+    # Worker of the artist's platform only, so a mixed farm gets the .blend packed (made relative).
+    absolute_in_place: list[str] = field(default_factory=list)
     # Further lines for the report (the path check's table: each path per Worker platform).
     notes: list[str] = field(default_factory=list)
 

@@ -97,3 +97,39 @@ def test_mac_artist_packs_renders_and_finds_frames_through_volumes(
     frames = desk.core.results.frame_files(found)
     assert len(frames) == 1
     assert shots.is_red(shots.pixels(frames[0])[0])
+
+
+def test_mac_shot_on_storage_with_an_absolute_volumes_texture_reaches_the_worker(
+        desk: ModuleType, mixed_farm: local_farm.Farm, mac_mount: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The .blend already on the storage (through /Volumes) but holding an absolute /Volumes/…
+    path to its texture: submitted in place, the Linux Worker would look for /Volumes and render
+    without it (Blender does not fail on a missing texture). It must be packed with that path
+    made relative, and render red."""
+    monkeypatch.setenv(pp.PLATFORM_ENV, "darwin")
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    saved, prefs.manager_url = prefs.manager_url, mixed_farm.url
+    try:
+        refresh(desk)
+        shot_dir = mac_mount / f"abs-{uuid.uuid4().hex[:6]}"
+        shot = shots.make_shot(shot_dir / "shot.blend", shot_dir / "tex" / "red.png", texture_mode="absolute")
+        bpy.ops.wm.open_mainfile(filepath=str(shot.blend))
+        assert bpy.data.images["red.png" if "red.png" in bpy.data.images else 0].filepath.startswith("/Volumes/")
+        scene = bpy.context.scene
+        quick_render(scene)
+        scene.frame_start = scene.frame_end = 1
+        desk.props.scene_props(scene).job_type = "simple-blender-render"
+        desk.jobtypes.registry.group(scene).render_output_root = str(shot_dir / "renders")
+        assert bpy.ops.flamenco_desk.submit_job(mode="ASYNC") == {"FINISHED"}
+        tick_until(desk, lambda: desk.submitting.last_outcome is not None, timeout=60)
+        outcome = desk.submitting.last_outcome
+        assert outcome.ok, outcome.message
+        job = mixed_farm.job(outcome.job_id)
+        assert job["settings"]["blendfile"].startswith("{storage}/flamenco-desk/")  # packed, not in place
+        done = mixed_farm.wait_for_job(outcome.job_id, statuses=("completed", "failed"), timeout=120)
+        assert done["status"] == "completed", mixed_farm.log_tail("worker")
+        [frame] = sorted((shot_dir / "renders").rglob("*.png"))
+        assert shots.is_red(shots.pixels(frame)[0])
+    finally:
+        tick_until(desk, lambda: not desk.runtime.timer.bridge.pending(), timeout=30)
+        desk.submitting.last_outcome = desk.submitting.pending_problems = None
+        bpy.context.preferences.addons[MODULE].preferences.manager_url = saved
