@@ -4,6 +4,7 @@
     python -m api --manager http://host:8080 why JOB_ID [--json]
     python -m api --manager http://host:8080 blocklist JOB_ID [--json]
     python -m api --manager http://host:8080 unblock JOB_ID WORKER [TASK_TYPE] [--requeue]
+    python -m api --manager http://host:8080 paths --platform windows|darwin|linux PATH...
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from .errors import FlamencoError
 from .models import Job, TaskSummary
 
 try:  # inside the add-on (and the tests' package of it)
-    from ..core import doctor
+    from ..core import doctor, platform_paths
 except ImportError:  # `python -m api` from the repository root or the extension's folder
-    from core import doctor  # type: ignore[no-redef]
+    from core import doctor, platform_paths  # type: ignore[no-redef]
 
 
 def _when(value: datetime | None) -> str:
@@ -163,6 +164,25 @@ def _cmd_unblock(client: ManagerClient, job_id: str, worker: str, task_type: str
               file=out)
 
 
+def _cmd_paths(client: ManagerClient, artist: str, paths: list[str], as_json: bool, out: TextIO) -> bool:
+    """Each path as the Manager will hand it to a Worker of each platform (its variables, the
+    same logic as the add-on's path check); the farm's own Workers' platforms are marked.
+    Returns whether any path has a problem."""
+    farm = platform_paths.worker_platforms(client)
+    platforms = tuple(dict.fromkeys([*farm, *platform_paths.PLATFORMS]))
+    variables = platform_paths.manager_variables(client, [artist, *platforms])
+    check = platform_paths.check([(p, p) for p in paths], artist, platforms, variables)
+    if as_json:
+        _print_json({"artist_platform": artist, "farm_platforms": list(farm), "paths": [
+            {"path": r.sent, "stored": r.stored, "workers": r.per_platform, "problems": list(r.problems)}
+            for r in check.rows]}, out)
+    else:
+        print(f"Workers on this farm: {', '.join(farm) or 'none registered'}", file=out)
+        for line in check.lines()[1:]:
+            print(line.removeprefix("  "), file=out)
+    return bool(check.problems)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m api", description="Query a Flamenco Manager.")
     parser.add_argument(
@@ -182,7 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("job_id", metavar="JOB_ID")
     blocklist = commands.add_parser("blocklist", help="the Workers blocklisted for a job, per task type")
     blocklist.add_argument("job_id", metavar="JOB_ID")
-    for sub in (why, blocklist):  # `why ID --json` as well as `--json why ID`
+    paths = commands.add_parser("paths", help="each PATH as the Manager gives it to a Worker of each platform "
+                                              "(exit status 1 when one has a problem)")
+    paths.add_argument("--platform", required=True, choices=platform_paths.PLATFORMS,
+                       help="the platform the paths are written on (the submitter's)")
+    paths.add_argument("paths", metavar="PATH", nargs="+")
+    for sub in (why, blocklist, paths):  # `why ID --json` as well as `--json why ID`
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     unblock = commands.add_parser("unblock", help="remove a Worker (name or ID) from a job's blocklist")
     unblock.add_argument("job_id", metavar="JOB_ID")
@@ -212,6 +237,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
                 _cmd_why(client, args.job_id, args.json, out)
             elif args.command == "blocklist":
                 _cmd_blocklist(client, args.job_id, args.json, out)
+            elif args.command == "paths":
+                return 1 if _cmd_paths(client, args.platform, args.paths, args.json, out) else 0
             elif args.command == "unblock":
                 _cmd_unblock(client, args.job_id, args.worker, args.task_type, args.requeue, out)
             else:

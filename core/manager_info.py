@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any, Optional
 from ..api import models
 from ..api.client import ManagerClient
 from ..api.features import Features
+from . import platform_paths
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,9 @@ CACHE_FORMAT = 1
 
 
 def client_platform() -> str:
-    """The platform name the Manager expects (Go's GOOS style)."""
-    return platform.system().lower()
+    """The platform name the Manager expects (Go's GOOS style); a test may set another
+    (core/platform_paths.PLATFORM_ENV)."""
+    return platform_paths.artist_platform()
 
 
 @dataclass

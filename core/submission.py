@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..api import errors, models
 from ..api.client import ManagerClient
-from . import share_io, storage
+from . import path_check, platform_paths, share_io, storage
 from .jobtype_diff import describe_change
 
 if TYPE_CHECKING:
@@ -50,8 +50,10 @@ class ProblemsFound(SubmissionError):
 
     def __init__(self, survey: Survey) -> None:
         count = len(survey.problems)
-        super().__init__(f"The shot has {count} problem{'s' if count != 1 else ''} with its files; "
-                         "nothing was submitted")
+        what = "path problem" if survey.notes and not survey.files else "problem"
+        where = "for the farm's Workers" if what == "path problem" else "with its files"
+        super().__init__(f"The {'job' if what == 'path problem' else 'shot'} has {count} {what}"
+                         f"{'s' if count != 1 else ''} {where}; nothing was submitted")
         self.survey = survey
 
 
@@ -98,6 +100,9 @@ class SubmissionRequest:
     share_watch: Optional[share_io.ShareWatch] = None
     # Warnings known before sending (e.g. the output is outside shared storage), for the outcome.
     notes: tuple[str, ...] = ()
+    # The farm has Workers of another platform than the artist's (the path check found them):
+    # absolute paths inside a .blend would reach them as written, so it is not sent in place.
+    mixed_platforms: bool = False
 
 
 @dataclass
@@ -150,8 +155,16 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
             return SubmissionResult(existing, existing.settings.get(request.blendfile_key or "", ""), recovered=True)
 
     warnings: list[str] = []
-    with _watching(request):
-        blend_path, packed, folder = _send_files(client, request, progress, warnings)
+    shaman_notice, platforms = _check_paths(client, request, progress, warnings)
+    if any(p != request.job.submitter_platform for p in platforms):
+        request = dataclasses.replace(request, mixed_platforms=True)
+    try:
+        with _watching(request):
+            blend_path, packed, folder = _send_files(client, request, progress, warnings)
+    except SubmissionError as ex:
+        if shaman_notice and not isinstance(ex, (ProblemsFound, SubmissionCancelled)):
+            raise SubmissionError(f"{ex}. {shaman_notice}") from ex  # a failed checkout names it
+        raise
     if request.cancel is not None and request.cancel.is_set():  # pressed after the last chunk
         _discard(folder)
         raise SubmissionCancelled("Cancelled; nothing was submitted")
@@ -181,6 +194,34 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
     return SubmissionResult(created, blend_path, warnings=warnings, pack=packed)
 
 
+def _check_paths(client: ManagerClient, request: SubmissionRequest, progress: Progress_,
+                 warnings: list[str]) -> tuple[Optional[str], tuple[str, ...]]:
+    """How the job's paths reach each Worker platform (core/path_check.py), before anything is
+    sent: problems stop the submission like the packing survey's (Submit Anyway goes on).
+    Returns the Windows + Shaman notice, if any (for a failed checkout's message), and the
+    platforms of the farm's Workers."""
+    artist = request.job.submitter_platform
+    source = request.pack_as or request.blend_source
+    in_place = (str(request.blend_source) if not request.shaman
+                and storage.is_under(request.blend_source, request.storage_location) else None)
+    blend = path_check.predicted_blend(request.storage_location, in_place, request.shaman, source.name, artist)
+    paths = path_check.job_paths(request.job.settings or {}, artist, blend, request.blendfile_key)
+    progress("Checking the paths for the farm's Workers")
+    report, platforms = path_check.check_or_warn(client, paths, artist, request.shaman, warnings)
+    if report is None:
+        return None, ()
+    if request.pack_progress is not None:
+        request.pack_progress.traced(report)  # headless prints the table
+    if report.problems and request.on_problems != "submit":
+        raise ProblemsFound(report)
+    warnings.extend(p.describe() for p in report.problems)
+    notice = platform_paths.shaman_windows_notice(request.shaman, platforms)
+    if notice:
+        progress(notice)
+        warnings.append(notice)
+    return notice, platforms
+
+
 def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Progress_,
                 warnings: list[str]) -> tuple[str, Optional[PackResult], Optional[Path]]:
     """Get the .blend and its dependencies to the farm. Returns the .blend's path as the
@@ -199,6 +240,7 @@ def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Pro
         return True
 
     folder: Optional[Path] = None
+    earlier = len(warnings)  # the path check's
     try:
         if request.shaman:
             progress("Sending the files to the Manager")
@@ -221,9 +263,9 @@ def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Pro
                                     in_place_roots=[shared], cancel=cancel, progress=pack_progress)
             if not accept(report):
                 raise packing.ProblemsFound(report)
-            if len(report.to_send) == 1:
+            if len(report.to_send) == 1 and not (request.mixed_platforms and report.absolute_in_place):
                 return str(request.blend_source), None, None
-            warnings.clear()  # packing reports them again
+            del warnings[earlier:]  # packing reports them again
         progress("Packing the files into shared storage")
         try:
             folder = storage.job_folder(request.storage_location, request.job.name, request.submission_id)

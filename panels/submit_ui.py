@@ -149,7 +149,9 @@ def draw_problems(layout: bpy.types.UILayout, context: Any) -> None:
     box.alert = True
     fit.wrapped(box, context, survey.summary(), "ERROR")
     for problem in survey.problems[:MAX_PROBLEM_LINES]:
-        fit.wrapped(box, context, f"{problem.headline}: {fit.tail(problem.path, fit.chars(context) - 12)}")
+        # A path problem is a sentence (core/path_check.py): wrapped whole, not cut to its end.
+        shown = problem.path if problem.kind == "path" else fit.tail(problem.path, fit.chars(context) - 12)
+        fit.wrapped(box, context, f"{problem.headline}: {shown}")
     if len(survey.problems) > MAX_PROBLEM_LINES:
         box.label(text=f"…and {len(survey.problems) - MAX_PROBLEM_LINES} more")
     row = box.row()

@@ -128,6 +128,16 @@ def _yaml_value(value: Any) -> str:
     return json.dumps(value)  # JSON scalars and lists are valid YAML
 
 
+def two_way_yaml(variables: Mapping[str, Mapping[str, str]]) -> str:
+    """`variables:` entries (under the block the config already opened) for two-way variables."""
+    text = ""
+    for name, values in variables.items():
+        text += f"  {name}:\n    is_twoway: true\n    values:\n"
+        for plat, value in values.items():
+            text += f"      - platform: {plat}\n        value: {_yaml_value(value)}\n"
+    return text
+
+
 def worker_blender_for(blender_version: tuple[int, ...]) -> str:
     """The Worker's Blender that opens files saved by this Blender version."""
     return "trixie" if tuple(blender_version[:2]) <= (4, 3) else "sid"
@@ -299,6 +309,8 @@ class Farm:
         port: Optional[int] = None,
         extra_config: str = "",
         workers: Sequence[WorkerSpec] = (),
+        two_way_variables: Mapping[str, Mapping[str, str]] = {},
+        worker_hides: Sequence[str] = (),
     ) -> None:
         self.root = Path(root)
         self.release = release
@@ -321,6 +333,11 @@ class Farm:
         self.blender_binds = tuple(Path(b).resolve() for b in blender_binds)
         self.blender_python = file_python(worker_blender)
         self.extra_config = extra_config
+        # name -> {platform: value}: two-way variables (mixed-platform farms, tests/platforms/).
+        self.two_way_variables = two_way_variables
+        # Folders the (one) Worker must not see: it runs in a mount namespace of its own with
+        # an empty tmpfs over each, so an artist's path (e.g. /Volumes) does not exist there.
+        self.worker_hides = tuple(worker_hides)
         self._manager: Optional[subprocess.Popen[bytes]] = None
         self._worker: Optional[subprocess.Popen[bytes]] = None
         self._logs: list[Any] = []
@@ -381,7 +398,7 @@ variables:
     values:
       - platform: all
         value: "-b -y"
-{self.extra_config}"""
+{two_way_yaml(self.two_way_variables)}{self.extra_config}"""
         (self.manager_dir / "flamenco-manager.yaml").write_text(config)
 
         if self.with_worker:
@@ -463,7 +480,12 @@ variables:
         }
         if self.workers:  # the Manager's `blender` is a bare name: found on the Worker's PATH
             env["PATH"] = f"{self.blender.parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        self._worker = self._spawn("worker", [str(self.worker_dir / WORKER)], self.worker_dir, env)
+        argv = [str(self.worker_dir / WORKER)]
+        if self.worker_hides:  # a mount namespace of its own (root), the hidden folders empty in it
+            hide = "".join(f'mkdir -p "{p}" && mount -t tmpfs -o ro,size=4k flamenco-desk-hidden "{p}" && '
+                           for p in self.worker_hides)
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", f'{hide}exec "$0"', argv[0]]
+        self._worker = self._spawn("worker", argv, self.worker_dir, env)
         self.wait_for_worker("awake", timeout)
 
     def worker_status(self) -> Optional[str]:

@@ -105,6 +105,7 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
         self.progress_cb = _TraceEvents(progress)
         self._in_place: set[Path] = set()
         self._not_in_place: set[Path] = set()
+        self._absolute_in_place: set[str] = set()
         self._problems: dict[tuple[ProblemKind, str], Problem] = {}
 
     # -- BAT hooks ------------------------------------------------------------------------
@@ -135,6 +136,7 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
         self.missing_files: set[Path] = set()
         self._new_location_paths: set[Path] = set()
         self._in_place = set()
+        self._absolute_in_place = set()
         self._problems = {}
 
         packed_blend = Path(self._target_path, self.pack_as.relative_to(self.project_abs))
@@ -175,6 +177,8 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
             action.path_action = bat_pack.PathAction.FIND_NEW_LOCATION
             action.new_path = absolute(asset_path)
             self._in_place.add(asset_path)
+            if absolute_path:  # reaches a Worker as written when the .blend stays in place
+                self._absolute_in_place.add(str(usage.asset_path))
             return
 
         in_project = self._path_in_project(first)
@@ -227,7 +231,8 @@ class DeskPacker(bat_pack.Packer):  # type: ignore[misc]
                     packed_as = PurePath(action.new_path).relative_to(self._target_path).as_posix()
                 files.append(Dependency(str(path), _size(path), in_place, packed_as))
         problems = sorted(self._problems.values(), key=lambda p: (p.kind != ProblemKind.MISSING, p.kind, p.path))
-        return Survey(str(self.pack_as), str(self.project_abs), files, problems)
+        return Survey(str(self.pack_as), str(self.project_abs), files, problems,
+                      absolute_in_place=sorted(self._absolute_in_place))
 
     @property
     def packed_blend(self) -> PurePath:

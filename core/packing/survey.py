@@ -13,6 +13,7 @@ class ProblemKind(StrEnum):
     MISSING = "missing"  # the file does not exist: the farm renders without it
     UNREADABLE = "unreadable"  # it exists but cannot be read (permissions): not sent either
     ABSOLUTE_OUTSIDE = "absolute-outside"  # an absolute path outside the project and shared storage
+    PATH = "path"  # a job path some Worker platform would get wrong (core/platform_paths.py)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Problem:
             return "Missing"
         if self.kind is ProblemKind.UNREADABLE:
             return "Cannot be read"
+        if self.kind is ProblemKind.PATH:
+            return "Path"
         return "Absolute path outside the project and shared storage (sent along)"
 
     def describe(self) -> str:
@@ -54,6 +57,11 @@ class Survey:
     project_root: str
     files: list[Dependency] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Absolute paths (as the .blend writes them) to files already on shared storage: right for a
+    # Worker of the artist's platform only, so a mixed farm gets the .blend packed (made relative).
+    absolute_in_place: list[str] = field(default_factory=list)
+    # Further lines for the report (the path check's table: each path per Worker platform).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def to_send(self) -> list[Dependency]:
@@ -68,6 +76,10 @@ class Survey:
         return [f for f in self.files if f.in_place]
 
     def summary(self) -> str:
+        if not self.files and self.notes:  # the path check's report, before anything is traced
+            n = len(self.problems)
+            return (f"{n} path{' is' if n == 1 else 's are'} wrong for some of the farm's Workers"
+                    if n else "The job's paths reach every Worker platform")
         count = len(self.to_send)
         text = f"{count} file{'s' if count != 1 else ''}, {_size(self.bytes_to_send)} to send"
         if self.in_place:
@@ -78,7 +90,7 @@ class Survey:
 
     def lines(self) -> list[str]:
         """The report as text lines (headless output, logs)."""
-        return [self.summary(), *(p.describe() for p in self.problems)]
+        return [self.summary(), *(p.describe() for p in self.problems), *self.notes]
 
 
 def _size(n: int) -> str:
