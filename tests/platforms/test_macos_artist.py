@@ -17,7 +17,7 @@ import pytest
 
 import local_farm
 from flamenco_desk_src.core import platform_paths as pp
-from conftest import FakeWorker
+from platform_support import FakeWorker
 from support.blender_helpers import MODULE, quick_render, refresh, tick_until
 
 _spec = importlib.util.spec_from_file_location("platform_shots", Path(__file__).parents[1] / "packing" / "shots.py")

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import bpy
 import pytest
-from conftest import FakeWorker
+from platform_support import FakeWorker
 
 import local_farm
 from flamenco_desk_src.core import platform_paths as pp

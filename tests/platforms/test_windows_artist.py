@@ -13,7 +13,7 @@ from typing import Any
 
 import bpy
 import pytest
-from conftest import PROBE_TAG, WINDOWS_STORAGE, FakeWorker
+from platform_support import PROBE_TAG, WINDOWS_STORAGE, FakeWorker
 
 import local_farm
 from api import models
