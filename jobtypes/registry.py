@@ -142,6 +142,23 @@ def use(jt: Optional[JobType], scene: Optional[bpy.types.Scene] = None) -> None:
     _cls = cls
     if scene is not None:
         refresh_from_scene(scene)
+        find_refused_reads(scene)
+
+
+def find_refused_reads(scene: bpy.types.Scene) -> None:
+    """Evaluate the settings the panel does not show once, so one that reads outside the
+    allow-list is named to the artist when the job type loads, not only at submit."""
+    jt, grp = _job_type, group(scene)
+    if jt is None or grp is None:
+        return
+    for setting in jt.settings:
+        if not setting.eval or setting.key in refused or follows_scene(setting):
+            continue
+        try:
+            evaluation.evaluate_setting(jt, setting, grp, job_name(scene))
+        except evaluation.SettingEvalError as ex:
+            if ex.refused:
+                refused[setting.key] = str(ex)
 
 
 def edited(grp: Any, setting: JobSetting) -> bool:

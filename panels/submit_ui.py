@@ -114,6 +114,9 @@ def draw_settings(layout: bpy.types.UILayout, scene: bpy.types.Scene, context: A
     for setting in jt.settings:
         if registry.is_shown(setting) and setting.key != values.BLENDFILE_KEY:
             draw_setting(col, context, grp, setting)
+        elif setting.key in registry.refused:
+            # Not shown, but refused: the artist sees which setting and why before submitting.
+            fit.wrapped(col, context, registry.refused[setting.key], "ERROR")
 
 
 MAX_PROBLEM_LINES = 8
