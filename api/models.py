@@ -377,6 +377,9 @@ class JobType:
 
     @classmethod
     def from_json(cls, data: object) -> JobType:
+        # Everything of a job type ends up in Blender (RNA names, enum items, panel labels),
+        # which takes only valid UTF-8: JSON's lone surrogates ("\ud800") would fail there.
+        data = _valid_unicode(data)
         name = data.get("name") if isinstance(data, dict) else None
         f = _Fields(data, f"job type '{name}'" if isinstance(name, str) else "a job type")
         return cls(
@@ -391,6 +394,24 @@ class JobType:
 
     def setting(self, key: str) -> JobSetting | None:
         return next((s for s in self.settings if s.key == key), None)
+
+
+def _valid_unicode(value: Any, depth: int = 0) -> Any:
+    """`value` with lone surrogates in its strings replaced by U+FFFD (JSON nests shallowly;
+    deeper values are left as they are, parsing refuses what it does not expect)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if depth > 20:
+        return value
+    if isinstance(value, dict):
+        return {_valid_unicode(k, depth + 1): _valid_unicode(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_valid_unicode(item, depth + 1) for item in value]
+    return value
 
 
 @dataclass(frozen=True)

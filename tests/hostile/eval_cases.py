@@ -42,7 +42,7 @@ LEAKS: list[str] = [
     "C.scene.timeline_markers[0].camera.data.dof.focus_object.name",
 ]
 # Wrappers that always evaluate the read (so the refusal is certain, not short-circuited).
-LEAK_WRAPPERS: list[str] = ["{}", "str({})", "f'{{{}}}'", "f'x/{{{}}}/y'", "({}, 1)[0]", "Path(str({})).name",
+LEAK_WRAPPERS: list[str] = ["{}", "str({})", 'f"{{{}}}"', 'f"x/{{{}}}/y"', "({}, 1)[0]", "Path(str({})).name",
                             "[{}][0]", "str({}).upper()"]
 # Reads a job type needs: all must keep working.
 ALLOWED: list[str] = [
@@ -127,6 +127,7 @@ class Pass:
     layout: FakeLayout | None = None
     messages: dict[str, str] = field(default_factory=dict)  # key → refusal or error shown
     property_values: list[str] = field(default_factory=list)
+    selected: bool = False  # the artist could pick it (an empty name or a NUL cannot be)
 
     def everything_shown(self) -> str:
         """Every text that reached the artist or the Manager, for the secret check."""
@@ -160,6 +161,7 @@ def run_job_type(desk: ModuleType, raw: object) -> Pass:
     desk.props.scene_props(scene).job_type = jt.name
     if registry.job_type() is not jt:  # e.g. a NUL in the name: Blender's string stops there
         registry.use(jt, scene)
+    result.selected = bool(jt.name) and desk.props.scene_props(scene).job_type == jt.name
     result.layout = FakeLayout()
     desk.panels.submit_ui.draw(result.layout, bpy.context)
     registry.refresh_from_scene(scene)
