@@ -407,10 +407,14 @@ def _valid_unicode(value: Any, depth: int = 0) -> Any:
             return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     if depth > 20:
         return value
+    # The same object when nothing changed: the raw JSON is kept as the Manager sent it.
     if isinstance(value, dict):
-        return {_valid_unicode(k, depth + 1): _valid_unicode(v, depth + 1) for k, v in value.items()}
+        cleaned = {_valid_unicode(k, depth + 1): _valid_unicode(v, depth + 1) for k, v in value.items()}
+        same = len(cleaned) == len(value) and all(k in value and value[k] is v for k, v in cleaned.items())
+        return value if same else cleaned
     if isinstance(value, list):
-        return [_valid_unicode(item, depth + 1) for item in value]
+        items = [_valid_unicode(item, depth + 1) for item in value]
+        return value if all(a is b for a, b in zip(value, items)) else items
     return value
 
 
