@@ -38,6 +38,8 @@ def draw_connection(layout: bpy.types.UILayout, context: Any) -> None:
         layout.label(text=more, icon="BLANK1")
     if not bpy.app.online_access:
         fit.wrapped(layout, context, "Online Access is off (Preferences > System > Network)", "ERROR")
+    for problem in (info.job_type_problems if info is not None else [])[:MAX_PROBLEM_LINES]:
+        fit.wrapped(layout, context, f"Left out: {problem}", "ERROR")
 
 
 def _wrap(text: str, width: int) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 import bpy
 
+from support.blender_helpers import refresh, select_job_type as select
 from support.fake_layout import FakeLayout
 
 # Never produced by generated data (hypothesis text would need these exact 14 characters).

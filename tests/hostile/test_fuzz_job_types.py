@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from hostile import eval_cases as cases
 from hostile.eval_cases import SECRET
+from support.fake_layout import FakeLayout
 
 EXAMPLES = int(__import__("os").environ.get("FUZZ_EXAMPLES", "2000"))
 
@@ -241,3 +242,34 @@ def test_big_job_types(clean_desk: ModuleType, planted: cases.Planted, case: str
         assert len(refused) == len([i for i in range(5000) if i % 3 == 0]), len(refused)
     _nothing_escaped_into_blender(capfd)
     _still_usable(desk)
+
+
+def test_a_broken_job_type_costs_no_other(connected: ModuleType, proxy: Any, farm: Any) -> None:
+    """A Manager (spoofed: the real one only serves well-typed job types) whose job-type list
+    mixes the real job types with broken ones: the real ones stay usable, the broken ones are
+    named in the panel with what is wrong."""
+    desk = connected
+    real = farm.get_json("/api/v3/jobs/types")["job_types"]
+    r = random.Random(15)
+    broken = [None, [], {"name": "no-settings", "etag": "e", "settings": None},
+              {"name": "bad-setting", "etag": "e", "settings": [{"key": 5, "type": "string"}]},
+              {"name": "x" * 100_000, "etag": "e", "settings": [{"type": "string"}]}]
+    while len(broken) < 20:  # and generated ones that do not parse
+        raw, _ = job_type(r)
+        try:
+            desk.api.models.JobType.from_json(json.loads(json.dumps(raw)))
+        except desk.api.errors.InvalidResponse:
+            broken.append(json.loads(json.dumps(raw)))
+    mixed = broken[:10] + real + broken[10:]
+    proxy.respond(r"^/api/v3/jobs/types$", 200, body={"job_types": mixed}, times=None, method="GET")
+    cases.refresh(desk)
+    info = desk.state.info()
+    assert sorted(info.job_types) == sorted(jt["name"] for jt in real)
+    assert len(info.job_type_problems) == len(broken)
+    assert any("'bad-setting'" in p and "'key' should be a string" in p for p in info.job_type_problems)
+    assert all(len(p) <= 300 for p in info.job_type_problems)
+    layout = FakeLayout()
+    desk.panels.submit_ui.draw(layout, bpy.context)
+    assert sum(label.startswith("Left out: ") for label in layout.labels()) >= 8
+    grp = cases.select(desk, "simple-blender-render")
+    assert grp.frames == f"{bpy.context.scene.frame_start}-{bpy.context.scene.frame_end}"
