@@ -1,9 +1,10 @@
 """Fuzzed job types, as a Manager could send them, through the add-on in real Blender.
 
-Hypothesis (pinned) generates job-type JSON: every AvailableJobSetting field with wrong types
-or missing, duplicate keys, unknown type/subtype/visible, junk propargs, control characters
-and non-ASCII in keys and labels, `eval` from a grammar of Python expressions including reads
-outside the allow-list. Each one is parsed, registered, drawn, refreshed and collected for
+A seeded generator driven by hypothesis (pinned) makes job-type JSON: every AvailableJobSetting
+field with wrong types or missing, duplicate keys, unknown type/subtype/visible, junk propargs,
+control characters, NUL, lone surrogates and non-ASCII in keys and labels, `eval` from a grammar
+of Python expressions including reads outside the allow-list; explicit cases add 0 and 5,000
+settings and 100 KB strings. Each one is parsed, registered, drawn, refreshed and collected for
 submitting (eval_cases.run_job_type). Invariants: only the add-on's documented failures come
 out; no planted secret reaches a value, a message or the panel; the file's data is unchanged;
 a setting that reads outside the allow-list is named with the reason; the recorded built-in
@@ -13,6 +14,7 @@ job type still works afterwards. Seeded (derandomize), so every run sees the sam
 from __future__ import annotations
 
 import json
+import os
 import random
 from types import ModuleType
 from typing import Any
@@ -26,7 +28,8 @@ from hostile import eval_cases as cases
 from hostile.eval_cases import SECRET
 from support.fake_layout import FakeLayout
 
-EXAMPLES = int(__import__("os").environ.get("FUZZ_EXAMPLES", "2000"))
+# FUZZ_EXAMPLES: more (or fewer, while debugging) than the 2,000 every run does.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2000"))
 
 # Generation is plain `random` driven by one hypothesis draw (st.randoms, derandomized): the
 # same cases every run, and cheap enough for 2,000 job types in real Blender within the tests'
