@@ -434,9 +434,29 @@ class ManagerClient:
     # -- job types and tags ---------------------------------------------------
 
     def job_types(self) -> list[models.JobType]:
-        """GET /api/v3/jobs/types (expensive on the Manager: cache the result)."""
+        """GET /api/v3/jobs/types (expensive on the Manager: cache the result); any job type
+        that cannot be read is an InvalidResponse."""
         path = f"{API}/jobs/types"
         return self._get_list(path, "job_types", models.JobType.from_json)
+
+    def job_types_and_problems(self) -> tuple[list[models.JobType], list[str]]:
+        """GET /api/v3/jobs/types for the add-on, where one job type that cannot be read does
+        not cost the others: it is left out and its problem (naming it) returned."""
+        path = f"{API}/jobs/types"
+        _, data = self._get_json(path)
+        usable: list[models.JobType] = []
+        problems: list[str] = []
+        for item in self._list(f"GET {path}", data, "job_types"):
+            try:
+                usable.append(models.JobType.from_json(item))
+            except InvalidResponse as exc:
+                name = item.get("name") if isinstance(item, dict) else None
+                problem = exc.problem
+                if isinstance(name, str) and not problem.startswith("job type"):
+                    problem = f"job type '{name}': {problem}"
+                # Its name may be 100 KB long: one line stays short.
+                problems.append(problem if len(problem) <= 300 else problem[:297] + "...")
+        return usable, problems
 
     def job_type(self, name: str) -> models.JobType:
         """GET /api/v3/jobs/type/{name}; NotFound for unknown types."""

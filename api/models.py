@@ -386,6 +386,9 @@ class JobType:
 
     @classmethod
     def from_json(cls, data: object) -> JobType:
+        # Everything of a job type ends up in Blender (RNA names, enum items, panel labels),
+        # which takes only valid UTF-8: JSON's lone surrogates ("\ud800") would fail there.
+        data = _valid_unicode(data)
         name = data.get("name") if isinstance(data, dict) else None
         f = _Fields(data, f"job type '{name}'" if isinstance(name, str) else "a job type")
         return cls(
@@ -400,6 +403,28 @@ class JobType:
 
     def setting(self, key: str) -> JobSetting | None:
         return next((s for s in self.settings if s.key == key), None)
+
+
+def _valid_unicode(value: Any, depth: int = 0) -> Any:
+    """`value` with lone surrogates in its strings replaced by U+FFFD (JSON nests shallowly;
+    deeper values are left as they are, parsing refuses what it does not expect)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if depth > 20:
+        return value
+    # The same object when nothing changed: the raw JSON is kept as the Manager sent it.
+    if isinstance(value, dict):
+        cleaned = {_valid_unicode(k, depth + 1): _valid_unicode(v, depth + 1) for k, v in value.items()}
+        same = len(cleaned) == len(value) and all(k in value and value[k] is v for k, v in cleaned.items())
+        return value if same else cleaned
+    if isinstance(value, list):
+        items = [_valid_unicode(item, depth + 1) for item in value]
+        return value if all(a is b for a, b in zip(value, items)) else items
+    return value
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ class ManagerInfo:
     # Variables for this platform (users' side), to turn stored `{var}` paths back into ours.
     variables: dict[str, str] = field(default_factory=dict)
     fetched_at: float = field(default_factory=time.time)
+    # Job types the Manager offers that cannot be read, one line each naming it (left out).
+    job_type_problems: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> Features:
@@ -86,7 +88,7 @@ def fetch(client: ManagerClient) -> ManagerInfo:
     """Ask the Manager everything the submission UI needs (background thread only)."""
     version = client.version()
     storage = client.shared_storage("users", client_platform())
-    job_types = client.job_types()
+    job_types, job_type_problems = client.job_types_and_problems()
     tags = client.worker_tags()
     variables = {name: var.value for name, var in client.variables("users", client_platform()).items()}
     return ManagerInfo(
@@ -96,6 +98,7 @@ def fetch(client: ManagerClient) -> ManagerInfo:
         job_types={jt.name: jt for jt in job_types},
         tags=list(tags),
         variables=variables,
+        job_type_problems=job_type_problems,
     )
 
 

@@ -12,11 +12,21 @@ from typing import Any, Optional, Union
 import bpy
 
 from ..api.models import JobSetting, JobType
-from ..safe_eval import EvalError, check, evaluate
+from ..safe_eval import AllowList, EvalError, EvalRefused, check, evaluate
+
+# What an expression may read (safe_eval/allowlist.py); the job's own settings are added
+# per evaluation, by the type of the group handed over as `settings`.
+ALLOW_LIST = AllowList()
 
 
 class SettingEvalError(Exception):
-    """An expression was refused or failed; the message names job type and setting."""
+    """An expression was refused or failed; the message names job type and setting.
+    `refused`: policy refused it (e.g. it reads outside the allow-list), as opposed to
+    failing on this scene."""
+
+    def __init__(self, message: str, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 def abspath(path: Union[str, Path]) -> Path:
@@ -65,12 +75,18 @@ def evaluate_setting(job_type: JobType, setting: JobSetting, settings: Any, jobn
     if not expression:
         raise SettingEvalError(_where(job_type, setting) + " has no expression to evaluate")
     try:
-        value = evaluate(expression, names(settings, jobname, context))
+        value = evaluate(expression, names(settings, jobname, context), allow=allow_list(settings))
         return coerce(setting, value)
     except EvalError as ex:
-        raise SettingEvalError(f"{_where(job_type, setting)}: {ex}") from ex
+        raise SettingEvalError(f"{_where(job_type, setting)}: {ex}", isinstance(ex, EvalRefused)) from ex
     except (TypeError, ValueError, OverflowError) as ex:
         raise SettingEvalError(f"{_where(job_type, setting)}: the result is not a valid {setting.type}: {ex}") from ex
+
+
+def allow_list(settings: Any) -> AllowList:
+    """The allow-list, plus every property of the job's own settings group."""
+    own = getattr(getattr(type(settings), "bl_rna", None), "identifier", None)
+    return ALLOW_LIST.with_own_settings(own) if isinstance(own, str) else ALLOW_LIST
 
 
 def refused_expressions(job_type: JobType) -> dict[str, str]:

@@ -126,8 +126,10 @@ def _unregister_current() -> None:
 def use(jt: Optional[JobType], scene: Optional[bpy.types.Scene] = None) -> None:
     """Make the settings group describe `jt` (None: no job type selected)."""
     global _cls, _job_type
+    # The same name and etag with other settings happens (a Manager's empty or reused etag):
+    # the whole definition decides, or the group would miss the new settings' properties.
     if _job_type is not None and jt is not None and _cls is not None \
-            and (_job_type.name, _job_type.etag) == (jt.name, jt.etag):
+            and (_job_type.name, _job_type.etag) == (jt.name, jt.etag) and _job_type == jt:
         return
     _unregister_current()
     _job_type = jt
@@ -137,11 +139,37 @@ def use(jt: Optional[JobType], scene: Optional[bpy.types.Scene] = None) -> None:
         return
     refused.update(evaluation.refused_expressions(jt))
     cls = build_class(jt)
-    bpy.utils.register_class(cls)
+    try:
+        bpy.utils.register_class(cls)
+    except (ValueError, TypeError, RuntimeError) as ex:
+        # Something from the Manager RNA would not take: the job type is shown as refused,
+        # every other job type stays usable.
+        log.warning("job type %s: settings could not be registered: %s", jt.name, ex)
+        message = f'Job type "{jt.label or jt.name}": its settings cannot be shown in Blender ({ex})'
+        refused.update({setting.key: message for setting in jt.settings})
+        cls = type(CLASS_NAME, (bpy.types.PropertyGroup,), {})
+        bpy.utils.register_class(cls)
     setattr(bpy.types.Scene, SCENE_ATTR, PointerProperty(type=cls))
     _cls = cls
     if scene is not None:
         refresh_from_scene(scene)
+        find_refused_reads(scene)
+
+
+def find_refused_reads(scene: bpy.types.Scene) -> None:
+    """Evaluate the settings the panel does not show once, so one that reads outside the
+    allow-list is named to the artist when the job type loads, not only at submit."""
+    jt, grp = _job_type, group(scene)
+    if jt is None or grp is None:
+        return
+    for setting in jt.settings:
+        if not setting.eval or setting.key in refused or follows_scene(setting):
+            continue
+        try:
+            evaluation.evaluate_setting(jt, setting, grp, job_name(scene))
+        except evaluation.SettingEvalError as ex:
+            if ex.refused:
+                refused[setting.key] = str(ex)
 
 
 def edited(grp: Any, setting: JobSetting) -> bool:

@@ -50,6 +50,9 @@ def collect(scene: bpy.types.Scene, jt: JobType) -> dict[str, Any]:
                 value = evaluation.evaluate_setting(jt, setting, grp, jobname)
             elif not registry.is_shown(setting) or grp is None:
                 value = setting_props.default_value(setting)
+            elif not hasattr(grp, ident):  # its property could not be registered
+                raise evaluation.SettingEvalError(registry.refused.get(
+                    setting.key, f'Setting "{setting_props.label(setting)}" cannot be shown in Blender'))
             else:
                 value = evaluation.coerce(setting, getattr(grp, ident))
         except evaluation.SettingEvalError as ex:

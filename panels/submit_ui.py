@@ -38,6 +38,8 @@ def draw_connection(layout: bpy.types.UILayout, context: Any) -> None:
         layout.label(text=more, icon="BLANK1")
     if not bpy.app.online_access:
         fit.wrapped(layout, context, "Online Access is off (Preferences > System > Network)", "ERROR")
+    for problem in (info.job_type_problems if info is not None else [])[:MAX_PROBLEM_LINES]:
+        fit.wrapped(layout, context, f"Left out: {problem}", "ERROR")
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -115,6 +117,9 @@ def draw_settings(layout: bpy.types.UILayout, scene: bpy.types.Scene, context: A
         if registry.is_shown(setting) and setting.key != values.BLENDFILE_KEY \
                 and not templating.overrides(setting, scene, jt):  # the template's preview is shown instead
             draw_setting(col, context, grp, setting)
+        elif setting.key in registry.refused:
+            # Not shown, but refused: the artist sees which setting and why before submitting.
+            fit.wrapped(col, context, registry.refused[setting.key], "ERROR")
 
 
 MAX_PROBLEM_LINES = 8

@@ -8,8 +8,9 @@ as top-level `safe_eval` (tests) and inside the Blender extension.
 
 from __future__ import annotations
 
+from .allowlist import AllowList
 from .errors import EvalError, EvalFailed, EvalRefused
 from .evaluator import check, evaluate
 from .limits import Limits
 
-__all__ = ["EvalError", "EvalFailed", "EvalRefused", "Limits", "check", "evaluate"]
+__all__ = ["AllowList", "EvalError", "EvalFailed", "EvalRefused", "Limits", "check", "evaluate"]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import PurePath
 from typing import Any, Final
 
+from .allowlist import AllowList, Reads
 from .errors import EvalError, EvalFailed, EvalRefused
 from .guards import Sizer
 from .limits import Limits
@@ -80,19 +81,24 @@ def check(expression: str, *, limits: Limits | None = None) -> None:
     parse(expression, limits or Limits())
 
 
-def evaluate(expression: str, names: Mapping[str, object], *, limits: Limits | None = None) -> object:
+def evaluate(expression: str, names: Mapping[str, object], *, limits: Limits | None = None,
+             allow: AllowList | None = None) -> object:
     """Evaluate `expression` with only `names` (plus a few pure builtins) in scope.
+
+    `allow`: what may be read from Blender's data (see `allowlist.py`); every attribute
+    read and subscript is checked against it. Without it only the generic sandbox rules
+    apply (for callers whose names hold no private data).
 
     Raises EvalRefused when policy rejects the expression, EvalFailed when an
     allowed expression raises (e.g. AttributeError, ZeroDivisionError).
     """
     limits = limits or Limits()
     tree = parse(expression, limits)
-    return _Interpreter(names, limits).eval(tree.body)
+    return _Interpreter(names, limits, allow).eval(tree.body)
 
 
 class _Interpreter:
-    def __init__(self, names: Mapping[str, object], limits: Limits) -> None:
+    def __init__(self, names: Mapping[str, object], limits: Limits, allow: AllowList | None = None) -> None:
         self._names = dict(names)
         self._sizer = Sizer(limits)
         # Calls are allowed by identity with these objects; the caller's
@@ -103,6 +109,7 @@ class _Interpreter:
         # Modules the caller handed over (bpy) may be used; any other module
         # reached through them (bpy.utils, bpy.path.os, ...) is refused.
         self._given_modules = {id(value) for value in self._names.values() if isinstance(value, types.ModuleType)}
+        self._reads = None if allow is None else Reads(allow, self._names, self._callables)
 
     def eval(self, node: ast.expr) -> object:
         try:
@@ -171,14 +178,26 @@ class _Interpreter:
         check_attribute_name(node.attr)  # repeated: cheap, and keeps this method safe on its own
         if isinstance(obj, str) and node.attr in DENIED_STR_ATTRIBUTES:
             raise EvalRefused(f"attribute {node.attr!r} of str is not allowed")
-        return getattr(obj, node.attr)
+        if self._reads is None:
+            return getattr(obj, node.attr)
+        where = _source(node)
+        self._reads.attribute(obj, node.attr, where)
+        value = getattr(obj, node.attr)
+        self._reads.value(value, where)
+        return value
 
     def _subscript(self, node: ast.Subscript) -> object:
         obj = self.eval(node.value)
         key = self.eval(node.slice)
         if isinstance(key, str):
             check_key(key)
-        return obj[key]  # type: ignore[index]
+        if self._reads is None:
+            return obj[key]  # type: ignore[index]
+        where = _source(node)
+        self._reads.subscript(obj, where)
+        value = obj[key]  # type: ignore[index]
+        self._reads.value(value, where)
+        return value
 
     def _slice(self, node: ast.Slice) -> slice:
         def part(sub: ast.expr | None) -> object:
@@ -292,6 +311,14 @@ class _Interpreter:
         assert isinstance(spec, str)
         self._sizer.check_format_spec(value, spec)
         return format(value, spec)
+
+
+def _source(node: ast.expr) -> str:
+    """The expression text of a read, for messages (the AST is small: bounded by Limits)."""
+    try:
+        return ast.unparse(node)
+    except Exception:  # an AST unparse cannot render; the message still says why
+        return type(node).__name__
 
 
 def _describe(exc: Exception) -> str:
