@@ -285,7 +285,10 @@ class FaultProxy(FaultInjection):
         for fault in faults:
             if fault.kind == "call" and fault.when == "after" and fault.callback is not None:
                 fault.callback()
-                drop = True
+                if fault.reply is None:
+                    drop = True
+                else:  # a gateway's answer in place of the Manager's
+                    reply, sink = fault.reply, self.intentional_violations
         if drop:
             raise _Dropped()
         for fault in faults:

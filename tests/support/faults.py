@@ -133,11 +133,17 @@ class FaultInjection:
         body, then the connection ends (a proxy or link that died mid-answer)."""
         return self._add_fault(Fault("cut", re.compile(path_regex), method, times))
 
-    def bad_gateway(self, path_regex: str, method: str | None = None, times: int | None = 1) -> Fault:
-        """A 502 with an HTML page, as a reverse proxy (nginx) in front of a dead Manager answers."""
+    def bad_gateway(self, path_regex: str, method: str | None = None, times: int | None = 1,
+                    after: bool = False) -> Fault:
+        """A 502 with an HTML page, as a reverse proxy (nginx) in front of a dead Manager answers;
+        ``after``: once the Manager acted on the request (its answer lost on the way back)."""
         page = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
                 "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n"
                 "</body>\r\n</html>\r\n")
+        if after:
+            reply = Reply(502, page.encode(), "text/html")
+            return self._add_fault(Fault("call", re.compile(path_regex), method, times, callback=lambda: None,
+                                         when="after", reply=reply))
         return self.respond(path_regex, 502, page, times=times, method=method, content_type="text/html")
 
     def on_request(self, path_regex: str, callback: Callable[[], None], *, when: str = "before",
