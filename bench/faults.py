@@ -974,8 +974,9 @@ NOTES = """
   *502 Bad Gateway (an HTML page, not the Manager's answer: from a proxy in between?)*
   (`api/errors.py`).
 - **A 502/503/504 to `POST /jobs` was taken as a refusal** (*The Manager refused the job: …*),
-  yet a gateway may have passed the request on and the Manager stored the job: a next Submit
-  could make a second one. Now it is a lost answer: looked up by the submission id, and if not
+  yet a gateway may have passed the request on and the Manager stored the job: the artist's
+  next Submit made a second one (the row *POST /jobs after the Manager stored the job / 502*
+  gave 2 jobs). Now it is a lost answer: looked up by the submission id, and if not
   found yet, looked up again before the next submission (`core/submission.py`). A 5xx to
   `/jobs/check` says *Nothing was submitted: …* instead of *refused*.
 - **An uncertain submission left its pack on shared storage** when the Manager turned out not to
