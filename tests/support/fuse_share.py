@@ -82,9 +82,14 @@ class FuseShare:
                 self._send(process, "throttle -")
         except (FuseShareError, OSError):
             pass
+        lazy = False
         if _is_mounted(self.mountpoint):
             done = subprocess.run(["umount", str(self.mountpoint)], capture_output=True, timeout=30)
             if done.returncode != 0:
+                # Something still has a file open on the share: detach it now; the filesystem
+                # process would wait for that file to be closed, so it is ended below.
+                lazy = True
+                print(f"FuseShare: {done.stderr.decode(errors='replace').strip()}; unmounting lazily", file=sys.stderr)
                 subprocess.run(["umount", "-l", str(self.mountpoint)], capture_output=True, timeout=30)
         try:
             if process.stdin:
@@ -92,7 +97,7 @@ class FuseShare:
         except OSError:
             pass
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=2 if lazy else 10)
         except subprocess.TimeoutExpired:
             process.kill()  # our own child, by its handle
             process.wait(timeout=10)
