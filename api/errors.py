@@ -25,6 +25,16 @@ def _one_line(text: str, limit: int = _MAX_MESSAGE_CHARS) -> str:
     return flat
 
 
+def _html_gist(body: str) -> str:
+    """An HTML error page (a reverse proxy's 502, a captive portal) in a few words: its title or
+    first heading, not the markup the artist would otherwise read. Empty if not HTML."""
+    if not re.match(r"\s*<(!doctype\s+html|html|head|body|h1|title)\b", body, re.IGNORECASE):
+        return ""
+    found = re.search(r"<(title|h1)[^>]*>(.*?)</\1>", body, re.IGNORECASE | re.DOTALL)
+    gist = _one_line(re.sub(r"<[^>]+>", " ", found.group(2) if found else body), 120)
+    return f"{gist or 'an error page'} (an HTML page, not the Manager's answer: from a proxy in between?)"
+
+
 def _sentence(text: str) -> str:
     text = text.rstrip()
     return text if text.endswith((".", "!", "?", "…")) else text + "."
@@ -116,7 +126,7 @@ class ManagerHTTPError(FlamencoError):
         try:
             data = json.loads(body)
         except ValueError:
-            return _one_line(body), None
+            return _html_gist(body) or _one_line(body), None
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             code = data.get("code")
             valid_code = code if isinstance(code, int) and not isinstance(code, bool) else None

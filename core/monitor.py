@@ -530,6 +530,10 @@ class Monitor:
         """Events from before this moment were not received: read what they would have said."""
         if subscription.type == events.ALL_JOBS:
             self.index.fresh = False
+            # A (re)connect may reach another Manager process than the one that said the open
+            # job was gone (another release swapped in, then back): asked about once more.
+            if self.open_job_id in self._gone:
+                self._gone.discard(self.open_job_id)
             for job_id in self._watched():
                 self._recheck[job_id] = now
         elif subscription.type == events.JOB and subscription.uuid and subscription.uuid == self.open_job_id:

@@ -66,6 +66,17 @@ def shaman_checkout_path(label: str, submission_id: str) -> str:
     return f"{SUBMISSIONS_DIR}/{_submission_folder_name(label, submission_id)}"
 
 
+def earlier_packs(storage_root: str, submission_id: str) -> list[Path]:
+    """Packs an earlier attempt of this submission left on shared storage (whole or
+    `.partial`): kept while the Manager might have made the job, found again by the id."""
+    suffix = f"-{submission_id[:8]}"
+    try:
+        return [p for p in (Path(storage_root) / SUBMISSIONS_DIR).iterdir()
+                if p.name.endswith(suffix) or p.name.endswith(suffix + ".partial")]
+    except OSError:
+        return []
+
+
 def remove_job_folder(folder: Path) -> None:
     """Remove a pack this add-on made (only a folder of its own) after a failed submission."""
     if folder.parent.name == SUBMISSIONS_DIR:

@@ -153,6 +153,9 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
             f"Could not check whether the earlier submission reached the Manager ({ex}); nothing was submitted"))
         if existing is not None:
             return SubmissionResult(existing, existing.settings.get(request.blendfile_key or "", ""), recovered=True)
+        if not request.shaman:  # no job uses the earlier attempt's pack: this attempt packs anew
+            for earlier in storage.earlier_packs(request.storage_location, request.submission_id):
+                storage.remove_job_folder(earlier)
 
     warnings: list[str] = []
     shaman_notice, platforms = _check_paths(client, request, progress, warnings)
@@ -185,6 +188,8 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
         raise _outdated(client, request) from ex
     except errors.ManagerHTTPError as ex:
         _discard(folder)
+        if ex.status >= 500:  # not a refusal: the Manager (or what is in front of it) failed
+            raise SubmissionError(f"Nothing was submitted: {ex}") from ex
         raise SubmissionError(f"The Manager refused the job: {ex.message}") from ex
     except SubmissionUncertain:
         raise
@@ -310,12 +315,17 @@ def _place_on_share(request: SubmissionRequest, progress: Progress_) -> Submissi
         raise SubmissionCancelled("Cancelled; nothing was submitted") from ex
     shutil.rmtree(request.blend_source.parent, ignore_errors=True)  # the local staging copy
     return dataclasses.replace(request, blend_source=request.place_at, place_at=None, source_is_temporary=False)
+# A gateway's answer (a reverse proxy in front of the Manager) says nothing about whether the
+# Manager got the request and stored the job: it is a lost answer, not a refusal.
+GATEWAY_STATUSES = (502, 503, 504)
 
 
 def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: SubmissionRequest) -> models.Job:
     try:
         return client.submit_job(job)
-    except (errors.ManagerTimeout, errors.ManagerUnreachable) as lost:
+    except (errors.ManagerTimeout, errors.ManagerUnreachable, errors.ManagerHTTPError) as lost:
+        if isinstance(lost, errors.ManagerHTTPError) and lost.status not in GATEWAY_STATUSES:
+            raise
         # The request may have reached the Manager, which may have created the job.
         # Submitting again blindly could make a second job: look it up first.
         log.warning("submit response lost (%s); looking the job up by submission id", lost)
@@ -330,7 +340,8 @@ def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: Submi
             "whether the job exists; it will be looked up before the next submission"))
         if existing is not None:
             return existing
-        if isinstance(lost, errors.ManagerTimeout) and lost.phase == "read":
+        sent = isinstance(lost, errors.ManagerHTTPError) or (isinstance(lost, errors.ManagerTimeout) and lost.phase == "read")
+        if sent:
             # The request was sent: the Manager may still be compiling or storing it (a slow
             # answer, a busy database), so not finding the job yet proves nothing, and a
             # second submit could make a second job.

@@ -19,6 +19,12 @@ Manager's release serves; ``contract_violations`` collects what did not match (c
 answers are checked too, into ``intentional_violations``, so a test can see that its
 garbage really is garbage).
 
+A slow link (``slow``: the answer starts after 2 s, then trickles at 10 KB/s), a body cut in
+half (``cut_body``), a reverse proxy's 502 HTML page (``bad_gateway``) and a callback at the
+moment a request arrives (``on_request``: before forwarding it, or after the Manager acted on
+it, the answer then lost; bench/faults.py freezes or kills the real Manager there) are the
+fault table's.
+
     with FaultProxy(farm.url, farm.release) as proxy:
         proxy.drop_response(r"^/api/v3/jobs$", method="POST")
         client = ManagerClient(proxy.url)
@@ -27,6 +33,7 @@ garbage really is garbage).
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import re
@@ -260,6 +267,11 @@ class FaultProxy(FaultInjection):
                     raise _Dropped()
             elif fault.kind == "drop":
                 drop = True
+            elif fault.kind == "slow":
+                if self._stopping.wait(fault.seconds):
+                    raise _Dropped()
+            elif fault.kind == "call" and fault.when == "before" and fault.callback is not None:
+                fault.callback()
         canned = next((f.reply for f in faults if f.kind == "respond"), None)
 
         for problem in openapi_contract.request_problems(method, url, headers, body, release=self.flamenco_release):
@@ -270,8 +282,20 @@ class FaultProxy(FaultInjection):
         else:
             # A dropped response is one the Manager did act on: forward first, then hang up.
             reply, sink = self._forward(method, raw_path, headers, body), self.contract_violations
+        for fault in faults:
+            if fault.kind == "call" and fault.when == "after" and fault.callback is not None:
+                fault.callback()
+                if fault.reply is None:
+                    drop = True
+                else:  # a gateway's answer in place of the Manager's
+                    reply, sink = fault.reply, self.intentional_violations
         if drop:
             raise _Dropped()
+        for fault in faults:
+            if fault.kind == "slow":
+                reply = dataclasses.replace(reply, pace_bps=fault.bytes_per_second)
+            elif fault.kind == "cut":
+                reply = dataclasses.replace(reply, cut_at=len(reply.body) // 2)
 
         headers_out = dict(reply.headers)
         if reply.content_type:

@@ -8,7 +8,7 @@ import json
 import re
 import threading
 import time
-from typing import Any
+from typing import Any, Callable, Optional
 
 
 @dataclasses.dataclass
@@ -28,11 +28,15 @@ class Reply:
     body: bytes = b""
     content_type: str | None = "application/json"
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    # How it is written (a slow or broken link, not what the Manager said): at most this many
+    # bytes per second (0: at once), and only the first cut_at bytes, then the connection ends.
+    pace_bps: float = 0.0
+    cut_at: Optional[int] = None
 
 
 @dataclasses.dataclass
 class Fault:
-    kind: str  # hold | delay | respond | drop
+    kind: str  # hold | delay | respond | drop | slow | cut | call
     pattern: re.Pattern[str]
     method: str | None
     remaining: int | None  # None: until cleared
@@ -40,6 +44,9 @@ class Fault:
     reply: Reply | None = None
     released: threading.Event = dataclasses.field(default_factory=threading.Event)
     waiting: int = 0
+    bytes_per_second: float = 0.0
+    callback: Optional[Callable[[], None]] = None
+    when: str = "before"  # call: before forwarding, or "after" the Manager acted (then no answer)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and bool(self.pattern.search(path))
@@ -113,6 +120,38 @@ class FaultInjection:
     def drop_response(self, path_regex: str, method: str | None = None, times: int | None = 1) -> Fault:
         """Carry out matching requests, then close the connection unanswered."""
         return self._add_fault(Fault("drop", re.compile(path_regex), method, times))
+
+    def slow(self, path_regex: str, first_byte_seconds: float = 2.0, bytes_per_second: float = 10_000,
+             method: str | None = None, times: int | None = None) -> Fault:
+        """A slow link: the Manager's answer starts after ``first_byte_seconds``, then trickles
+        at ``bytes_per_second``."""
+        return self._add_fault(Fault("slow", re.compile(path_regex), method, times, seconds=first_byte_seconds,
+                                     bytes_per_second=bytes_per_second))
+
+    def cut_body(self, path_regex: str, method: str | None = None, times: int | None = 1) -> Fault:
+        """The Manager's answer with its full Content-Length, but only the first half of its
+        body, then the connection ends (a proxy or link that died mid-answer)."""
+        return self._add_fault(Fault("cut", re.compile(path_regex), method, times))
+
+    def bad_gateway(self, path_regex: str, method: str | None = None, times: int | None = 1,
+                    after: bool = False) -> Fault:
+        """A 502 with an HTML page, as a reverse proxy (nginx) in front of a dead Manager answers;
+        ``after``: once the Manager acted on the request (its answer lost on the way back)."""
+        page = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n"
+                "</body>\r\n</html>\r\n")
+        if after:
+            reply = Reply(502, page.encode(), "text/html")
+            return self._add_fault(Fault("call", re.compile(path_regex), method, times, callback=lambda: None,
+                                         when="after", reply=reply))
+        return self.respond(path_regex, 502, page, times=times, method=method, content_type="text/html")
+
+    def on_request(self, path_regex: str, callback: Callable[[], None], *, when: str = "before",
+                   method: str | None = None, times: int | None = 1) -> Fault:
+        """Call ``callback`` (in the proxy's thread) when a matching request arrives: "before"
+        forwarding it, or "after" the Manager acted on it, and then the answer is lost (the
+        callback froze or killed the Manager, which would not have answered)."""
+        return self._add_fault(Fault("call", re.compile(path_regex), method, times, callback=callback, when=when))
 
     def clear_faults(self) -> None:
         self.release()

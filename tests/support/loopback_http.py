@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import socket
+import time
 from typing import Any, Protocol
 
 from .faults import Reply, _Dropped
@@ -66,9 +67,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             if reply.status != 204 and self.command != "HEAD":
-                self.wfile.write(reply.body)
+                self._write_body(reply)
         except OSError:
             # The client gave up (timeout) before we answered.
             self.close_connection = True
+
+    def _write_body(self, reply: Reply) -> None:
+        body = reply.body if reply.cut_at is None else reply.body[:reply.cut_at]
+        if reply.pace_bps <= 0:
+            self.wfile.write(body)
+        else:
+            chunk = max(1, int(reply.pace_bps / 10))  # ten writes a second
+            for start in range(0, len(body), chunk):
+                self.wfile.write(body[start:start + chunk])
+                self.wfile.flush()
+                time.sleep(chunk / reply.pace_bps)
+        if reply.cut_at is not None:
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _handle
