@@ -315,6 +315,8 @@ def _place_on_share(request: SubmissionRequest, progress: Progress_) -> Submissi
         raise SubmissionCancelled("Cancelled; nothing was submitted") from ex
     shutil.rmtree(request.blend_source.parent, ignore_errors=True)  # the local staging copy
     return dataclasses.replace(request, blend_source=request.place_at, place_at=None, source_is_temporary=False)
+
+
 # A gateway's answer (a reverse proxy in front of the Manager) says nothing about whether the
 # Manager got the request and stored the job: it is a lost answer, not a refusal.
 GATEWAY_STATUSES = (502, 503, 504)
