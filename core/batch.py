@@ -4,7 +4,7 @@ A batch is a list of parts (one per camera bound to a marker, per scene, or the 
 its paused full job); each becomes a job whose settings are the shared ones plus the part's
 overrides, all pointing at the same farm .blend. Every part has a submission id of its own
 derived from the batch's id, so a retry after a failure part-way looks each part up
-(`submission._find_existing`) and submits only those the Manager does not have, reusing the
+(`submission.find_existing`) and submits only those the Manager does not have, reusing the
 .blend the existing ones point at (no second pack or upload).
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
@@ -96,14 +95,11 @@ def run(client: ManagerClient, request: submission.SubmissionRequest, parts: Seq
     """Submit every part; raise BatchIncomplete naming what exists when one fails."""
     result: Optional[BatchResult] = None
     try:
+        request = submission.placed(request, progress)
         result = _run(client, request, parts, kind, progress)
         return result
     finally:
-        # As submission.run: our copy of unsaved changes goes once the farm has its own.
-        if request.source_is_temporary:
-            shutil.rmtree(request.blend_source.parent, ignore_errors=True)
-        elif request.pack_as is not None and (result is None or result.blend_path != str(request.blend_source)):
-            request.blend_source.unlink(missing_ok=True)
+        submission.discard_source(request, result.blend_path if result is not None else None)
 
 
 def _run(client: ManagerClient, request: submission.SubmissionRequest, parts: Sequence[Part], kind: str,
@@ -125,11 +121,8 @@ def _run(client: ManagerClient, request: submission.SubmissionRequest, parts: Se
         blend_path = have[0].settings.get(request.blendfile_key or "", "")
         checkout = have[0].storage.shaman_checkout_id if have[0].storage else None
     else:
-        blend_path, pack, folder = submission._send_files(client, request, progress, warnings)
+        blend_path, pack, folder = submission.send(client, request, progress, warnings)
         checkout = pack.checkout_path if pack is not None and pack.checkout_path else None
-        if request.cancel is not None and request.cancel.is_set():
-            submission._discard(folder)
-            raise submission.SubmissionCancelled("Cancelled; nothing was submitted")
 
     made: list[Optional[models.Job]] = list(existing)
     for i, (part, part_request) in enumerate(zip(parts, part_requests)):
@@ -143,12 +136,12 @@ def _run(client: ManagerClient, request: submission.SubmissionRequest, parts: Se
         progress(f"Submitting {i + 1} of {len(parts)}: {part.name}")
         try:
             client.check_job(job)
-            made[i] = submission._submit_once(client, job, part_request)
+            made[i] = submission.submit_once(client, job, part_request)
         except (errors.FlamencoError, submission.SubmissionError) as ex:
             if not any(made) and not isinstance(ex, submission.SubmissionUncertain):
-                submission._discard(folder)  # no job points at the pack: nothing left behind
+                submission.discard_pack(folder)  # no job points at the pack: nothing left behind
                 if isinstance(ex, errors.EtagMismatch):
-                    raise submission._outdated(client, request) from ex
+                    raise submission.outdated(client, request) from ex
                 raise submission.SubmissionError(f"Submission failed: {_reason(ex)}") from ex
             raise _incomplete(batch_id, parts, made, i, ex) from ex
     jobs = [job for job in made if job is not None]

@@ -173,5 +173,5 @@ def submit_frames(client: ManagerClient, job: models.Job, frames: str, can_list_
     request = submission.SubmissionRequest(job=new, blend_source=Path(), submission_id=submission_id,
                                            storage_location="", can_list_jobs=can_list_jobs)
     client.check_job(new)
-    return submission._submit_once(client, new, request)
+    return submission.submit_once(client, new, request)
 

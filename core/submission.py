@@ -117,7 +117,7 @@ class SubmissionResult:
 Progress_ = Callable[[str], None]
 
 
-def _find_existing(client: ManagerClient, request: SubmissionRequest,
+def find_existing(client: ManagerClient, request: SubmissionRequest,
                    cannot_ask: Callable[[Exception], str]) -> Optional[models.Job]:
     """The job an earlier attempt of this submission made, if the Manager has one. A Manager
     that cannot be asked leaves it open: SubmissionUncertain, saying `cannot_ask(error)`."""
@@ -133,23 +133,34 @@ def _find_existing(client: ManagerClient, request: SubmissionRequest,
 def run(client: ManagerClient, request: SubmissionRequest, progress: Progress_ = lambda _: None) -> SubmissionResult:
     result: Optional[SubmissionResult] = None
     try:
-        if request.place_at is not None:
-            request = _place_on_share(request, progress)
+        request = placed(request, progress)
         result = _run(client, request, progress)
         return result
     finally:
-        if request.source_is_temporary:
-            shutil.rmtree(request.blend_source.parent, ignore_errors=True)
-        elif request.pack_as is not None and (result is None or result.blend_path != str(request.blend_source)):
-            # A copy of unsaved changes saved beside the artist's file on shared storage is
-            # only kept when the farm reads it in place.
-            request.blend_source.unlink(missing_ok=True)
+        discard_source(request, result.blend_path if result is not None else None)
+
+
+def placed(request: SubmissionRequest, progress: Progress_) -> SubmissionRequest:
+    """The request with its .blend where packing reads it: a local staging copy of a file on
+    shared storage is first copied beside the artist's file (relative paths hold there)."""
+    return _place_on_share(request, progress) if request.place_at is not None else request
+
+
+def discard_source(request: SubmissionRequest, blend_path: Optional[str]) -> None:
+    """Our copy of unsaved changes goes once the farm has its own (`blend_path`, None when
+    nothing was submitted)."""
+    if request.source_is_temporary:
+        shutil.rmtree(request.blend_source.parent, ignore_errors=True)
+    elif request.pack_as is not None and blend_path != str(request.blend_source):
+        # A copy of unsaved changes saved beside the artist's file on shared storage is
+        # only kept when the farm reads it in place.
+        request.blend_source.unlink(missing_ok=True)
 
 
 def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_) -> SubmissionResult:
     if request.lookup_first:
         progress("Looking for the earlier submission")
-        existing = _find_existing(client, request, lambda ex: (
+        existing = find_existing(client, request, lambda ex: (
             f"Could not check whether the earlier submission reached the Manager ({ex}); nothing was submitted"))
         if existing is not None:
             return SubmissionResult(existing, existing.settings.get(request.blendfile_key or "", ""), recovered=True)
@@ -158,19 +169,7 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
                 storage.remove_job_folder(earlier)
 
     warnings: list[str] = []
-    shaman_notice, platforms = _check_paths(client, request, progress, warnings)
-    if any(p != request.job.submitter_platform for p in platforms):
-        request = dataclasses.replace(request, mixed_platforms=True)
-    try:
-        with _watching(request):
-            blend_path, packed, folder = _send_files(client, request, progress, warnings)
-    except SubmissionError as ex:
-        if shaman_notice and not isinstance(ex, (ProblemsFound, SubmissionCancelled)):
-            raise SubmissionError(f"{ex}. {shaman_notice}") from ex  # a failed checkout names it
-        raise
-    if request.cancel is not None and request.cancel.is_set():  # pressed after the last chunk
-        _discard(folder)
-        raise SubmissionCancelled("Cancelled; nothing was submitted")
+    blend_path, packed, folder = send(client, request, progress, warnings)
     settings = dict(request.job.settings or {})
     if request.blendfile_key:
         settings[request.blendfile_key] = blend_path
@@ -182,19 +181,19 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
         progress("Checking the job with the Manager")
         client.check_job(job)
         progress("Submitting")
-        created = _submit_once(client, job, request)
+        created = submit_once(client, job, request)
     except errors.EtagMismatch as ex:
-        _discard(folder)
-        raise _outdated(client, request) from ex
+        discard_pack(folder)
+        raise outdated(client, request) from ex
     except errors.ManagerHTTPError as ex:
-        _discard(folder)
+        discard_pack(folder)
         if ex.status >= 500:  # not a refusal: the Manager (or what is in front of it) failed
             raise SubmissionError(f"Nothing was submitted: {ex}") from ex
         raise SubmissionError(f"The Manager refused the job: {ex.message}") from ex
     except SubmissionUncertain:
         raise
     except errors.FlamencoError as ex:
-        _discard(folder)
+        discard_pack(folder)
         raise SubmissionError(f"Submission failed: {ex}") from ex
     return SubmissionResult(created, blend_path, warnings=warnings, pack=packed)
 
@@ -289,6 +288,27 @@ def _send_files(client: ManagerClient, request: SubmissionRequest, progress: Pro
         raise SubmissionError(f"Could not send the files to the farm: {ex}") from ex
 
 
+def send(client: ManagerClient, request: SubmissionRequest, progress: Progress_,
+         warnings: list[str]) -> tuple[str, Optional[PackResult], Optional[Path]]:
+    """Check the paths for the farm's Workers, then get the .blend and its dependencies to the
+    farm (one job's or a whole batch's): the .blend's path as the farm reads it, the pack (if
+    one was made) and the job folder made on shared storage."""
+    shaman_notice, platforms = _check_paths(client, request, progress, warnings)
+    if any(p != request.job.submitter_platform for p in platforms):
+        request = dataclasses.replace(request, mixed_platforms=True)
+    try:
+        with _watching(request):
+            blend_path, packed, folder = _send_files(client, request, progress, warnings)
+    except SubmissionError as ex:
+        if shaman_notice and not isinstance(ex, (ProblemsFound, SubmissionCancelled)):
+            raise SubmissionError(f"{ex}. {shaman_notice}") from ex  # a failed checkout names it
+        raise
+    if request.cancel is not None and request.cancel.is_set():  # pressed after the last chunk
+        discard_pack(folder)
+        raise SubmissionCancelled("Cancelled; nothing was submitted")
+    return blend_path, packed, folder
+
+
 def _watching(request: SubmissionRequest) -> contextlib.AbstractContextManager[None]:
     if request.share_watch is None or request.shaman:  # Shaman: the Manager's timeouts apply
         return contextlib.nullcontext()
@@ -322,7 +342,7 @@ def _place_on_share(request: SubmissionRequest, progress: Progress_) -> Submissi
 GATEWAY_STATUSES = (502, 503, 504)
 
 
-def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: SubmissionRequest) -> models.Job:
+def submit_once(client: ManagerClient, job: models.SubmittedJob, request: SubmissionRequest) -> models.Job:
     try:
         return client.submit_job(job)
     except (errors.ManagerTimeout, errors.ManagerUnreachable, errors.ManagerHTTPError) as lost:
@@ -337,7 +357,7 @@ def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: Submi
                 "check the farm before submitting again",
                 request.submission_id,
             ) from lost
-        existing = _find_existing(client, request, lambda ex: (
+        existing = find_existing(client, request, lambda ex: (
             f"The Manager did not answer the submission ({lost}) and could not be asked "
             "whether the job exists; it will be looked up before the next submission"))
         if existing is not None:
@@ -363,7 +383,7 @@ def _submit_once(client: ManagerClient, job: models.SubmittedJob, request: Submi
             ) from again
 
 
-def _outdated(client: ManagerClient, request: SubmissionRequest) -> JobTypeOutdated:
+def outdated(client: ManagerClient, request: SubmissionRequest) -> JobTypeOutdated:
     name = request.job.type
     try:
         fresh: Optional[models.JobType] = client.job_type(name)
@@ -383,6 +403,6 @@ def _outdated(client: ManagerClient, request: SubmissionRequest) -> JobTypeOutda
     )
 
 
-def _discard(folder: Optional[Path]) -> None:
+def discard_pack(folder: Optional[Path]) -> None:
     if folder is not None:
         storage.remove_job_folder(folder)
