@@ -201,7 +201,6 @@ def draw_open_job(layout: Any, context: Any) -> None:
     if mon.task_counts:
         fit.wrapped(layout, context, "Tasks: " + ", ".join(f"{n} {s}" for s, n in sorted(mon.task_counts.items())))
     draw_actions(layout, context, job)
-    workflow_ui.draw_open_job_extras(layout, context, job)
 
     if mon.thumbnail_problem:
         fit.wrapped(layout, context, mon.thumbnail_problem, "ERROR")
@@ -224,6 +223,8 @@ def draw_open_job(layout: Any, context: Any) -> None:
             op.target = target
     for line in share.lines():  # the output folder's answer, or that the share does not answer
         fit.wrapped(layout, context, line, "INFO")
+    # Below the frame and the results: those keep their place in a sidebar of default height.
+    workflow_ui.draw_open_job_extras(layout, context, job)
 
     draw_tasks(layout, context)
 

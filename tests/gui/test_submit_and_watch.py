@@ -113,7 +113,9 @@ def watched(desk_gui: GuiSession, farm: Farm, module_artifacts: Path) -> Iterato
     desk.show_sidebar(gui)
     props = desk.show_output_panel(gui)
     gui.screenshot("window-before-submit")
-    submit_at = gui.find_button("PROPERTIES", "flamenco_desk.submit_job", bottom_up=True)
+    # The plain Submit (the batch and scout buttons below it run the same operator).
+    submit_at = gui.find_button("PROPERTIES", "flamenco_desk.submit_job", bottom_up=True,
+                                command="bpy.ops.flamenco_desk.submit_job()")
     assert props.contains(*submit_at)
 
     desk.park_pointer(gui)

@@ -171,6 +171,8 @@ def find_in_sidebar(gui: GuiSession, match: Callable[[dict[str, Any]], bool], co
     """Screen point of the first sidebar button for which `match(hit)` holds."""
     hits = gui.scan_buttons("VIEW_3D", "UI", columns=columns, stop=match)
     if not hits or not match(hits[-1][2]):
+        # A picture of what was there instead, kept with the test's artifacts.
+        gui.screenshot("sidebar-button-not-found", gui.region_rect("VIEW_3D", "UI"))
         raise LookupError(f"no such button in the sidebar; seen: {[h for _x, _y, h in hits]}")
     x, y, _hit = hits[-1]
     return x, y

@@ -336,11 +336,14 @@ class GuiSession:
         xs: Optional[Sequence[int]] = None,
         step: int = 8,
         bottom_up: bool = False,
+        command: Optional[str] = None,
     ) -> tuple[int, int]:
         """Screen point of the button that runs `operator` (as in Python: e.g.
         "flamenco_desk.refresh_manager"), found the way a user finds it: the pointer is moved
         over the region and Blender says which button it highlights. `xs` are the columns to try
-        (screen x; default: the middle and near the right edge, where rows end in icon buttons)."""
+        (screen x; default: the middle and near the right edge, where rows end in icon buttons).
+        `command` also matches the button's arguments (e.g. plain Submit, not a batch button
+        of the same operator)."""
         rect = self.region_rect(area_type, region_type)
         if xs is None:
             right = rect.x + rect.width
@@ -352,7 +355,7 @@ class GuiSession:
             for x in xs:
                 self.move(x, y)
                 hit = self.button_under_mouse(area_type, region_type)
-                if hit and hit.get("operator") == operator:
+                if hit and hit.get("operator") == operator and command in (None, hit.get("command")):
                     return x, y
         raise LookupError(f"no button for {operator} in {area_type}/{region_type} at columns {list(xs)}")
 
