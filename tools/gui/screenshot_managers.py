@@ -16,11 +16,7 @@ Runs as root, like the GUI tests (chroot, bind mounts).
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +28,7 @@ for path in (ROOT, ROOT / "tools"):
 import build_extension  # noqa: E402
 from local_farm import Farm, wait_until  # noqa: E402
 from tools.gui import desk  # noqa: E402
-from tools.gui.screenshots import SCREEN, log, save, submit  # noqa: E402
+from tools.gui.screenshots import SCREEN, cli, log, no_python_errors, save, submit  # noqa: E402
 from tools.gui.session import GuiSession  # noqa: E402
 from tools.gui.xscreen import Rect  # noqa: E402
 
@@ -136,25 +132,11 @@ result = w is not None and {on_second!r} in w.monitor.jobs and w.monitor.jobs[{o
             preferences(gui, out)
             submit_panel(gui, out)
             job_list(gui, out)
-            errors = gui.python_errors()
-            if errors:
-                raise RuntimeError("Python errors in Blender's output:\n" + "\n".join(errors))
+            no_python_errors(gui)
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--keep", type=Path, help="keep the farms, Blender's log and the raw screenshots here")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    if args.keep:
-        shutil.rmtree(args.keep, ignore_errors=True)
-        run(args.out.resolve(), args.keep.resolve())
-    else:
-        with tempfile.TemporaryDirectory(prefix="flamenco-desk-screenshots-") as tmp:
-            run(args.out.resolve(), Path(tmp))
-    log(f"done in {time.monotonic() - started:.0f} s")
-    return 0
+    return cli(run, argv, __doc__ or "")
 
 
 if __name__ == "__main__":

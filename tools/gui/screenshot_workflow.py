@@ -10,10 +10,7 @@ output template whose {version} is found in a folder holding v001..v003. Saves
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,7 +22,7 @@ for path in (ROOT, ROOT / "tools"):
 import build_extension  # noqa: E402
 from local_farm import Farm  # noqa: E402
 from tools.gui import desk  # noqa: E402
-from tools.gui.screenshots import SCREEN, log, save  # noqa: E402
+from tools.gui.screenshots import SCREEN, cli, log, no_python_errors, save  # noqa: E402
 from tools.gui.session import GuiSession  # noqa: E402
 from tools.gui.xscreen import Rect  # noqa: E402
 
@@ -69,24 +66,11 @@ bpy.ops.flamenco_desk.preset_save(name={PRESET!r})
             shot = gui.screenshot("presets-templates",
                                   Rect(nav.x, top, nav.width + editor.width, editor.y + editor.height - top))
             save(shot, out / "presets-templates.png")
-            errors = gui.python_errors()
-            if errors:
-                raise RuntimeError("Python errors in Blender's output:\n" + "\n".join(errors))
+            no_python_errors(gui)
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--keep", type=Path, help="keep the farm, Blender's log and the raw screenshot here")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    if args.keep:
-        run(args.out.resolve(), args.keep.resolve())
-    else:
-        with tempfile.TemporaryDirectory(prefix="flamenco-desk-screenshots-") as tmp:
-            run(args.out.resolve(), Path(tmp))
-    log(f"done in {time.monotonic() - started:.0f} s")
-    return 0
+    return cli(run, argv, __doc__ or "")
 
 
 if __name__ == "__main__":

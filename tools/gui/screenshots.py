@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -187,13 +187,20 @@ def run(out: Path, work: Path) -> None:
             output_panel(gui, out, work / "raw")
             preferences(gui, out)
             sidebar_and_job_list(gui, farm, out)
-            errors = gui.python_errors()
-            if errors:
-                raise RuntimeError("Python errors in Blender's output:\n" + "\n".join(errors))
+            no_python_errors(gui)
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def no_python_errors(gui: GuiSession) -> None:
+    """A picture of a panel that raised is no picture of the add-on: fail instead."""
+    errors = gui.python_errors()
+    if errors:
+        raise RuntimeError("Python errors in Blender's output:\n" + "\n".join(errors))
+
+
+def cli(run: Callable[[Path, Path], None], argv: list[str], doc: str) -> int:
+    """The screenshot scripts' command line: `run(out, work)` in a scratch folder, or in
+    --keep's folder (emptied first) to look at the farm, Blender's log and the raw pictures."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--keep", type=Path, help="keep the farm, Blender's log and the raw screenshots here")
     args = parser.parse_args(argv)
@@ -206,6 +213,10 @@ def main(argv: list[str]) -> int:
             run(args.out.resolve(), Path(tmp))
     log(f"done in {time.monotonic() - started:.0f} s")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return cli(run, argv, __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -10,10 +10,7 @@ Runs as root, like the GUI tests.
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +22,7 @@ for path in (ROOT, ROOT / "tools"):
 
 import build_extension  # noqa: E402
 from local_farm import Farm  # noqa: E402
-from screenshots import SCREEN, log, save  # noqa: E402
+from tools.gui.screenshots import SCREEN, cli, log, no_python_errors, save  # noqa: E402
 from tools.gui import desk  # noqa: E402
 from tools.gui.session import GuiSession  # noqa: E402
 from tools.gui.xscreen import Rect  # noqa: E402
@@ -85,23 +82,11 @@ def run(out: Path, work: Path) -> None:
             height = min(sidebar.height, reject[1] + 70 - sidebar.y)
             shot = gui.screenshot("workflow-sidebar", Rect(sidebar.x, sidebar.y, sidebar.width, height))
             save(shot, out / "workflow-sidebar.png")
-            errors = gui.python_errors()
-            if errors:
-                raise RuntimeError("Python errors in Blender's output:\n" + "\n".join(errors))
+            no_python_errors(gui)
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--keep", type=Path, help="keep the farm, Blender's log and the raw screenshots here")
-    args = parser.parse_args(argv)
-    if args.keep:
-        shutil.rmtree(args.keep, ignore_errors=True)
-        run(args.out.resolve(), args.keep.resolve())
-    else:
-        with tempfile.TemporaryDirectory(prefix="flamenco-desk-screenshots-") as tmp:
-            run(args.out.resolve(), Path(tmp))
-    return 0
+    return cli(run, argv, __doc__ or "")
 
 
 if __name__ == "__main__":
