@@ -845,19 +845,7 @@ def frozen_share_row(b: Bench, row: Row) -> None:
     folder = b.farm.shared / "flamenco-desk"
     folder.mkdir(parents=True, exist_ok=True)
     with FuseShare(folder, folder) as share:
-        def freeze() -> threading.Event:
-            share.freeze()
-            thawed = threading.Event()
-
-            def thaw() -> None:
-                time.sleep(FREEZE)
-                share.thaw()
-                thawed.set()
-
-            b._spawn(thaw)
-            return thawed
-
-        submission_row(b, row, lambda: _at_packing(b, freeze))
+        submission_row(b, row, lambda: _at_packing(b, _freezer(b, share)))
 
 
 def _freezer(b: Bench, share: Any) -> Callable[[], threading.Event]:

@@ -1,5 +1,6 @@
 """Preset operators: save, load, rename, delete (files in the background, job_presets)."""
 
+from typing import Any
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
@@ -90,6 +91,18 @@ class FLAMENCO_DESK_OT_preset_load(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def _take_current(op: Any, context: bpy.types.Context) -> bool:
+    """Without a name, the preset loaded or saved last is the one meant; the studio's cannot be
+    changed (reported; False)."""
+    now = job_presets.current_for(context.scene)
+    if not op.name and now is not None:
+        if now[1] in core.READ_ONLY:
+            op.report({"ERROR"}, "The studio's presets are read-only")
+            return False
+        op.name, op.level = now
+    return True
+
+
 class FLAMENCO_DESK_OT_preset_rename(bpy.types.Operator):
     bl_idname = "flamenco_desk.preset_rename"
     bl_label = "Rename Preset"
@@ -104,12 +117,8 @@ class FLAMENCO_DESK_OT_preset_rename(bpy.types.Operator):
         return _has_job_type(context)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        now = job_presets.current_for(context.scene)
-        if not self.name and now is not None:
-            if now[1] in core.READ_ONLY:
-                self.report({"ERROR"}, "The studio's presets are read-only")
-                return {"CANCELLED"}
-            self.name, self.level = now
+        if not _take_current(self, context):
+            return {"CANCELLED"}
         if not self.new_name:
             self.new_name = self.name
         return context.window_manager.invoke_props_dialog(self)  # type: ignore[no-any-return]
@@ -131,12 +140,8 @@ class FLAMENCO_DESK_OT_preset_delete(bpy.types.Operator):
         return _has_job_type(context)
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        now = job_presets.current_for(context.scene)
-        if not self.name and now is not None:
-            if now[1] in core.READ_ONLY:
-                self.report({"ERROR"}, "The studio's presets are read-only")
-                return {"CANCELLED"}
-            self.name, self.level = now
+        if not _take_current(self, context):
+            return {"CANCELLED"}
         if not self.name:
             self.report({"ERROR"}, "Load or save a preset first")
             return {"CANCELLED"}
