@@ -438,6 +438,10 @@ class Monitor:
         if before.status != job.status:
             if watched and job.status in ("completed", "failed"):
                 self.events.append(JobEvent(job, before.status))
+            if job.id == self.open_job_id and job.status in FINAL_STATES:
+                # Task events around the end can be missed or out of order (3.6 under load
+                # showed "completed, tasks 2/3"): the final task list is read once.
+                self._tasks_stale = True
         if job.id == self.open_job_id:
             self._log_at = 0.0  # something happened: the log may say what
             self.doctor.job_changed()
