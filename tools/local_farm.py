@@ -206,6 +206,7 @@ class FarmWorker:
         self.dir = farm.root / "workers" / spec.name
         self.blender = self.dir / "bin" / "blender"
         self._proc: Optional[subprocess.Popen[bytes]] = None
+        self._log_mark = 0
 
     @property
     def log_path(self) -> Path:
@@ -231,10 +232,12 @@ class FarmWorker:
         }
         log = open(self.log_path, "ab")
         self.farm._logs.append(log)
+        self._log_mark = log.tell()
         log.write(f"\n===== worker {self.name} started {time.strftime('%H:%M:%S')} =====\n".encode())
         log.flush()
+        # -debug: the Worker logs "no task available" only at debug level (see kick_and_wait_idle).
         self._proc = subprocess.Popen(
-            [str(self.dir / WORKER)], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [str(self.dir / WORKER), "-debug"], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, **env}, start_new_session=True,
         )
         # A Worker the Manager remembers asleep signs on asleep.
@@ -248,6 +251,22 @@ class FarmWorker:
         """Make the Worker ask for work now (only when idle: a running task is requeued)."""
         self.stop()
         self.start()
+
+    def kick_and_wait_idle(self, timeout: float = 60.0) -> None:
+        """Restart the Worker and wait until it has asked for work and got none: it asks again
+        only about 20 s (±10 %) later, so a job submitted now waits that long for it. (A fixed
+        sleep after the restart raced the first ask on a loaded machine.)"""
+        self.kick()
+        deadline = time.monotonic() + timeout
+        while "no task available" not in self._log_since_start():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Worker {self.name} did not ask for work within {timeout:.0f} s")
+            time.sleep(0.1)
+
+    def _log_since_start(self) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(self._log_mark)
+            return log.read().decode("utf-8", "replace")
 
     def info(self) -> Optional[dict[str, Any]]:
         for worker in self.farm.get_json("/api/v3/worker-mgt/workers").get("workers", []):
