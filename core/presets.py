@@ -111,8 +111,8 @@ class Fit:
     unknown_to_preset: tuple[str, ...]
     outdated: bool  # saved for another version of the job type (etag differs)
 
-    def summary(self, name: str) -> str:
-        text = f'Preset "{name}": {len(self.applied)} setting{"" if len(self.applied) == 1 else "s"} applied'
+    def summary(self, name: str, what: str = "Preset") -> str:
+        text = f'{what} "{name}": {len(self.applied)} setting{"" if len(self.applied) == 1 else "s"} applied'
         if self.dropped:
             text += "; dropped " + ", ".join(f"{d.key} ({d.reason})" for d in self.dropped)
         if self.unknown_to_preset:
@@ -248,6 +248,23 @@ def read_all(folders: Mapping[str, Optional[Path]], job_type: str) -> Listing:
         presets += sorted(found, key=lambda p: p.name.lower())
         problems += bad
     return Listing(job_type, dict(folders), tuple(presets), tuple(problems))
+
+
+def job_types_with(folders: Mapping[str, Optional[Path]], name: str, job_types: Iterable[str]) -> list[str]:
+    """Which of these job types have a preset called `name` at some level: when a name is not
+    found for the job type meant, the artist learns it is another job type's (saving always
+    writes `file_name(name)`, so a look at that one file per folder is enough)."""
+    found: list[str] = []
+    for job_type in job_types:
+        for level in LEVELS:
+            folder = folders.get(level)
+            try:
+                if folder is not None and (job_type_folder(folder, job_type) / file_name(name)).is_file():
+                    found.append(job_type)
+                    break
+            except OSError:  # an unreadable share: nothing found there
+                continue
+    return found
 
 
 def _writable(folders: Mapping[str, Optional[Path]], level: str) -> Path:

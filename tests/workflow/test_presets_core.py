@@ -78,3 +78,16 @@ def test_files_save_rename_delete_and_never_lose_a_preset(tmp_path: Path) -> Non
     assert [p.name for p in core.read_all(folders, "shot-render").presets] == ["Look/2"]
     with pytest.raises(core.PresetError, match='No preset "Final"'):
         core.delete(folders, core.ARTIST, "shot-render", "Final")
+
+
+def test_which_job_types_have_a_preset_of_that_name(tmp_path: Path) -> None:
+    """A profile's default preset missing for its job type: the artist is told whose it is."""
+    folders = {core.ARTIST: tmp_path / "mine", core.PROJECT: None, core.STUDIO: tmp_path / "studio"}
+    core.save(folders, core.ARTIST, core.Preset("Look/2", "shot-render", "v1", {}))
+    (tmp_path / "studio" / "comp").mkdir(parents=True)  # a TD's folder, filled by hand
+    (tmp_path / "studio" / "comp" / "Look").write_text("not a preset")  # no .json: not one
+    core.save({core.ARTIST: tmp_path / "td"}, core.ARTIST, core.Preset("Look", "comp", "v1", {}))
+    (tmp_path / "td" / "comp" / "Look.json").rename(tmp_path / "studio" / "comp" / "Look.json")
+    assert core.job_types_with(folders, "Look/2", ["comp", "shot-render", "edit"]) == ["shot-render"]
+    assert core.job_types_with(folders, "Look", ["shot-render", "comp"]) == ["comp"]
+    assert core.job_types_with(folders, "Nope", ["shot-render", "comp"]) == []
