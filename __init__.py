@@ -8,7 +8,7 @@ from __future__ import annotations
 import bpy
 from bpy.app.handlers import persistent
 
-from . import job_presets, manager_watches, operators, panels, prefs, props, state, templating, watching
+from . import job_presets, manager_watches, operators, panels, prefs, profile_presets, props, state, templating, watching
 from .jobtypes import registry
 from .runtime import timer
 
@@ -33,6 +33,7 @@ def register() -> None:
     watching.register()
     manager_watches.register()
     state.info_listeners.append(_on_info)
+    profile_presets.register()  # after _on_info: the settings follow the job types first
     bpy.app.handlers.load_post.append(_on_load_post)
     timer.tick_hooks.append(props.refresh_tick)
     timer.register()
@@ -44,6 +45,7 @@ def unregister() -> None:
         timer.tick_hooks.remove(props.refresh_tick)
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
+    profile_presets.unregister()
     manager_watches.unregister()
     watching.unregister()
     panels.unregister()

@@ -69,7 +69,7 @@ def read(job_type: str, then: Optional[Callable[[], None]] = None) -> None:
             then()
 
     def failed(ex: BaseException) -> None:
-        _say(f"Could not read the presets: {ex}", "ERROR")
+        say(f"Could not read the presets: {ex}", "ERROR")
 
     timer.run(lambda: core.read_all(where, job_type), ok, failed, key=KEY)
 
@@ -86,7 +86,8 @@ def wait(timeout: float = HEADLESS_TIMEOUT) -> bool:
     return timer.bridge.wait_for(KEY, timeout)
 
 
-def _say(text: str, icon: str) -> None:
+def say(text: str, icon: str) -> None:
+    """What a preset action says: under the panel's preset row, and on the console headless."""
     global message
     message = (text, icon)
     if bpy.app.background:
@@ -163,7 +164,7 @@ def load(scene: bpy.types.Scene, name: str, level: str = "") -> tuple[bool, str]
         where = f" among {core.LEVEL_PHRASES[level]}" if level else ""
         return False, f'No preset "{name}" for {jt.label or jt.name}{where}'
     text = apply(scene, jt, preset).summary(preset.name)
-    _say(text, "INFO")
+    say(text, "INFO")
     return True, text
 
 
@@ -175,12 +176,12 @@ def _file_work(job_type: str, work: Callable[[dict[str, Optional[Path]]], object
     def ok(result: object) -> None:
         if after is not None:
             after(result)
-        _say(done, "CHECKMARK")
+        say(done, "CHECKMARK")
         read(job_type)
 
     def failed(ex: BaseException) -> None:
         text = str(ex) if isinstance(ex, core.PresetError) else f"{done.split(':')[0]} failed: {ex}"
-        _say(text, "ERROR")
+        say(text, "ERROR")
 
     timer.run(lambda: work(where), ok, failed, key=KEY)
 

@@ -15,7 +15,7 @@ looked for on the active Manager, as before there were profiles.
 
 
 import functools
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import bpy
 from bpy.props import IntProperty, StringProperty
@@ -27,6 +27,10 @@ ADDON_ID = __package__
 DEFAULT_NAME = "Manager"
 # While the two URL properties are copied into each other (their update callbacks would loop).
 _syncing = False
+# Called (main thread) with the profile that `activate` just made active, after the scene got
+# its default job type (profile_presets: its default preset). A list, not an import: the
+# presets' modules import the preferences, which import this module.
+activated_listeners: list[Callable[[Any], None]] = []
 
 
 def _url_edited(self: Any, context: Any) -> None:
@@ -50,7 +54,9 @@ class FLAMENCO_DESK_PG_manager_profile(bpy.types.PropertyGroup):
         description="Job type selected when this Manager is picked and the file has none it offers (empty: keep)",
     )
     default_preset: StringProperty(  # type: ignore[valid-type]
-        name="Default Preset", description="Name of the preset applied by default for this Manager (empty: none)",
+        name="Default Preset",
+        description="Preset applied to the default job type's settings when this Manager is picked "
+                    "(yours, the project's or the studio's; empty: none)",
     )
 
 
@@ -100,7 +106,8 @@ def manager_url_edited(prefs: Any) -> None:
 
 def activate(prefs: Any, index: int) -> bool:
     """Make profile `index` the active one; False if there is none or it already is.
-    The scene gets the profile's default job type when it has one."""
+    The scene gets the profile's default job type when it has one, and its default preset
+    once that Manager's job types are in (`activated_listeners`)."""
     ensure(prefs)
     if not 0 <= index < len(prefs.managers):
         return False
@@ -113,6 +120,9 @@ def activate(prefs: Any, index: int) -> bool:
     scene = getattr(bpy.context, "scene", None)
     if changed and scene is not None and profile.default_job_type:
         scene.flamenco_desk.job_type = profile.default_job_type
+    if changed:
+        for listener in list(activated_listeners):
+            listener(profile)
     if changed and state.online_allowed():
         refresh_active()
     return changed

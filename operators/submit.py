@@ -8,7 +8,7 @@ import sys
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from .. import batching, job_presets, props, state, submitting, templating
+from .. import batching, job_presets, profile_presets, props, state, submitting, templating
 from ..api import models
 from ..runtime import timer
 from .online import OnlineOperator
@@ -106,6 +106,9 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
             self.report({"ERROR"}, 'mode="SYNC" waits for the Manager and only works in "blender -b"; '
                                    "in Blender's UI the submission runs in the background (mode=\"ASYNC\")")
             return {"CANCELLED"}
+        # What is submitted is what the scene holds now: a profile's default preset still on its
+        # way (picked just before) is not applied in the middle of this (profile_presets).
+        profile_presets.drop("a submission started before the Manager's job types arrived")
         wait = self.mode == "SYNC" or (self.mode == "AUTO" and headless())
         if wait:
             # Headless runs start cold: get the Manager's current job types first.
