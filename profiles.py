@@ -104,10 +104,11 @@ def manager_url_edited(prefs: Any) -> None:
             _syncing = False
 
 
-def activate(prefs: Any, index: int) -> bool:
+def activate(prefs: Any, index: int, defaults: bool = True) -> bool:
     """Make profile `index` the active one; False if there is none or it already is.
     The scene gets the profile's default job type when it has one, and its default preset
-    once that Manager's job types are in (`activated_listeners`)."""
+    once that Manager's job types are in (`activated_listeners`). Without `defaults` (a job
+    on that Manager was only opened to look at it) the scene's settings are left alone."""
     ensure(prefs)
     if not 0 <= index < len(prefs.managers):
         return False
@@ -118,9 +119,9 @@ def activate(prefs: Any, index: int) -> bool:
     if prefs.manager_url != profile.url:
         prefs.manager_url = profile.url
     scene = getattr(bpy.context, "scene", None)
-    if changed and scene is not None and profile.default_job_type:
+    if changed and defaults and scene is not None and profile.default_job_type:
         scene.flamenco_desk.job_type = profile.default_job_type
-    if changed:
+    if changed and defaults:
         for listener in list(activated_listeners):
             listener(profile)
     if changed and state.online_allowed():

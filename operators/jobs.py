@@ -77,7 +77,9 @@ class FLAMENCO_DESK_OT_open_job(JobOperator, bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> set[str]:
         if self.job_id:  # a job on another Manager: that Manager becomes the active one, to show it whole
             index = profiles.index_of(profiles.manager_of(self.job_id))
-            if index >= 0 and profiles.activate(context.preferences.addons[state.ADDON_ID].preferences, index):
+            # Looking at a job changes nothing of the artist's settings: no default job type or preset.
+            prefs = context.preferences.addons[state.ADDON_ID].preferences
+            if index >= 0 and profiles.activate(prefs, index, defaults=False):
                 self.report({"INFO"}, f"Showing {profiles.name_for(profiles.active_url())}")
         watching.monitor.open(self.job_id or None)
         feedback.delete_prompt = None

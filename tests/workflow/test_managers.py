@@ -102,9 +102,12 @@ def test_two_managers_submit_watch_and_act_on_the_right_one(two_profiles: Module
     assert desk.watching.monitor.jobs[on_a].status in ("queued", "active", "completed")
     tick_until(desk, lambda: {r.job_id: r.status for r in scene_props.jobs}[on_b] in ("pause-requested", "paused"))
 
-    # Opening Second's job makes Second the active Manager: its tasks are read from there.
+    # Opening Second's job makes Second the active Manager: its tasks are read from there. Only
+    # looking at a job leaves the artist's settings alone (no switch to Second's default job type).
+    scene_props.job_type = "simple-blender-render"
     assert bpy.ops.flamenco_desk.open_job(job_id=on_b) == {"FINISHED"}
     assert p.manager_url == second_farm.url
+    assert scene_props.job_type == "simple-blender-render"
     refresh(desk)
     mon = desk.watching.monitor
     tick_until(desk, lambda: mon.open_job is not None and len(mon.tasks) == 7, timeout=20)
