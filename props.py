@@ -109,6 +109,8 @@ class FLAMENCO_DESK_PG_scene(bpy.types.PropertyGroup):
     jobs: CollectionProperty(type=FLAMENCO_DESK_PG_job_ref)  # type: ignore[valid-type]
     # The id of a submission whose answer was lost; looked up before submitting again.
     pending_submission_id: StringProperty()  # type: ignore[valid-type]
+    # "<batch id> <version>": the {version} of a batch cut short, so a retry's parts get it too.
+    pending_version: StringProperty()  # type: ignore[valid-type]
 
 
 def scene_props(scene: bpy.types.Scene) -> FLAMENCO_DESK_PG_scene:

@@ -121,7 +121,7 @@ def blend_is_dirty() -> bool:
 
 
 @contextmanager
-def _output_from_template(scene: bpy.types.Scene, output: Optional[templating.Output]) -> Iterator[None]:
+def output_from_template(scene: bpy.types.Scene, output: Optional[templating.Output]) -> Iterator[None]:
     """While collecting: the output setting holds the template's value (unlinked), so settings
     computed from it (an output path from its root) follow; the artist's value comes back after."""
     setting = registry.job_type().setting(output.key) if output is not None and registry.job_type() else None
@@ -142,7 +142,9 @@ def _output_from_template(scene: bpy.types.Scene, output: Optional[templating.Ou
             setattr(grp, n, value)
 
 
-def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.SubmissionRequest:
+def prepare(scene: bpy.types.Scene, on_problems: str = "ask", per_part: bool = False) -> submission.SubmissionRequest:
+    """The request for one job from the scene. `per_part`: a batch whose parts fill the
+    templates with values of their own (`batching.parts`), which takes their {version} itself."""
     info = state.info()
     if info is None:
         raise PrepareError("Not connected: refresh from the Manager first")
@@ -165,11 +167,12 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask") -> submission.Subm
     except templates.TemplateError as ex:
         raise PrepareError(str(ex)) from ex
     try:
-        with _output_from_template(scene, output):
+        with output_from_template(scene, output):
             settings = values.collect(scene, jt)
     except values.SettingsProblem as ex:
         raise PrepareError("Cannot submit: " + "; ".join(ex.problems)) from ex
-    templating.reserve(version_folder)  # the next submission gets the next {version}
+    if not per_part:
+        templating.reserve(version_folder)  # the next submission gets the next {version}
 
     submission_id = sp.pending_submission_id or str(uuid.uuid4())
     original = Path(bpy.data.filepath)

@@ -8,7 +8,7 @@ import getpass
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, NoReturn, Optional, Sequence
 
 import bpy
 
@@ -122,22 +122,45 @@ def _output_template(scene: bpy.types.Scene) -> str:
     return str(getattr(scene.flamenco_desk, "output_template", "") or "").strip()  # type: ignore[attr-defined]
 
 
-def render_output(scene: bpy.types.Scene, values: Optional[dict[str, str]] = None) -> Optional[templates.Rendered]:
+Versions = Callable[[str], Optional[str]]
+
+
+def render_output(scene: bpy.types.Scene, values: Optional[dict[str, str]] = None,
+                  versions: Versions = version_of) -> Optional[templates.Rendered]:
     template = _output_template(scene)
     if not template:
         return None
-    return templates.render(template, values or scene_values(scene), version_of, _passthrough())
+    return templates.render(template, values or scene_values(scene), versions, _passthrough())
 
 
-def render_name(scene: bpy.types.Scene, template: str, values: Optional[dict[str, str]] = None) -> templates.Rendered:
+def render_name(scene: bpy.types.Scene, template: str, values: Optional[dict[str, str]] = None,
+                versions: Versions = version_of) -> templates.Rendered:
     """A job-name template; its `{version}` is the output template's."""
     values = values or scene_values(scene)
     folder = templates.version_folder(_output_template(scene), values, _passthrough())
-    rendered = templates.render(template, values, version_of, folder=folder)
+    rendered = templates.render(template, values, versions, folder=folder)
     if templates.VERSION in templates.placeholders(template) and folder is None:
         return templates.Rendered(rendered.text, rendered.unknown,
                                   note="{version} in the job name needs {version} in the output template")
     return rendered
+
+
+def _usable(what: str, rendered: Optional[templates.Rendered]) -> None:
+    """TemplateError unless the rendered template can be submitted as it is."""
+    if rendered is None:
+        return
+    problem = rendered.problem(what)
+    if problem:
+        raise templates.TemplateError(problem)
+    if rendered.pending:
+        _still_listing(what, rendered.version_folder or "")
+
+
+def _still_listing(what: str, folder: str) -> NoReturn:
+    where = local_folder(folder)
+    if where is None:
+        raise templates.TemplateError(f"{what}: cannot list {folder} from this computer for {{version}}")
+    raise templates.TemplateError(f"{what}: still finding the next free version in {where}; try again in a moment")
 
 
 def for_submission(scene: bpy.types.Scene, jt: JobType, name_template: str) -> tuple[Optional[Output], Optional[str]]:
@@ -147,22 +170,74 @@ def for_submission(scene: bpy.types.Scene, jt: JobType, name_template: str) -> t
     values = scene_values(scene)
     out = render_output(scene, values)
     name = render_name(scene, name_template, values) if templates.is_template(name_template) else None
-    for what, rendered in (("Job name", name), ("Output template", out)):
-        if rendered is None:
-            continue
-        problem = rendered.problem(what)
-        if problem:
-            raise templates.TemplateError(problem)
-        if rendered.pending:
-            where = local_folder(rendered.version_folder or "")
-            if where is None:
-                raise templates.TemplateError(f"{what}: cannot list {rendered.version_folder} from this computer for {{version}}")
-            raise templates.TemplateError(f"{what}: still finding the next free version in {where}; try again in a moment")
+    _usable("Job name", name)
+    _usable("Output template", out)
     setting = output_setting(jt)
     if out is not None and setting is None:
         raise templates.TemplateError(f'Output template: the job type "{jt.label or jt.name}" takes no output path')
     folder = next((r.version_folder for r in (out, name) if r is not None and r.version_folder is not None), None)
     return (Output(setting.key, out.text) if out is not None and setting is not None else None), folder
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Both templates filled for each part of a batch (None where a template is not set)."""
+
+    names: list[Optional[str]]
+    outputs: list[Optional[Output]]
+    version: Optional[str] = None  # the batch's one {version}
+    folders: tuple[str, ...] = ()  # where it is taken (`reserve_batch`)
+
+
+def _part_folders(scene: bpy.types.Scene, part_values: Sequence[dict[str, str]]) -> list[str]:
+    """The folders that decide each part's {version} (one when {version} comes before the
+    part's own placeholders, one per part when after them)."""
+    template = _output_template(scene)
+    found = (templates.version_folder(template, values, _passthrough()) for values in part_values)
+    return list(dict.fromkeys(folder for folder in found if folder is not None))
+
+
+def for_parts(scene: bpy.types.Scene, jt: JobType, name_template: str, part_values: Sequence[dict[str, str]],
+              version: Optional[str] = None) -> Parts:
+    """Both templates for each part of a batch, with the part's own values (its camera and
+    marker, view layer or scene). `{version}` is one for the whole batch: the highest next
+    free version of the parts' folders, so no part meets an earlier render and all of them
+    are one version (`version`: a retry continues its batch with the one it had). Looking a
+    folder up only reads what the background lookups found (`version_of`); one not listed
+    yet is TemplateError, like a single job's. TemplateError says what is wrong."""
+    named = templates.is_template(name_template)
+    if not _output_template(scene) and not named:
+        return Parts([None] * len(part_values), [None] * len(part_values))
+    folders = _part_folders(scene, part_values)
+    if version is None and folders:
+        found = {folder: version_of(folder) for folder in folders}  # starts the lookups still missing
+        waiting = [folder for folder, v in found.items() if v is None]
+        if waiting:
+            _still_listing("Output template", waiting[0])
+        version = templates.highest(v for v in found.values() if v is not None)
+
+    def fixed(_folder: str) -> Optional[str]:
+        return version
+
+    setting = output_setting(jt)
+    names: list[Optional[str]] = []
+    outputs: list[Optional[Output]] = []
+    for values in part_values:
+        name = render_name(scene, name_template, values, fixed) if named else None
+        out = render_output(scene, values, fixed)
+        _usable("Job name", name)
+        _usable("Output template", out)
+        names.append(name.text if name is not None else None)
+        outputs.append(Output(setting.key, out.text) if out is not None and setting is not None else None)
+    return Parts(names, outputs, version, tuple(folders))
+
+
+def warm(scene: bpy.types.Scene, part_values: Sequence[dict[str, str]]) -> None:
+    """Start listing the folders a batch's {version} needs (the panel draws the batch
+    buttons: the click then finds them known)."""
+    if "{" + templates.VERSION + "}" in _output_template(scene):
+        for folder in _part_folders(scene, part_values):
+            version_of(folder)
 
 
 def reserve(folder: Optional[str]) -> None:
@@ -174,12 +249,26 @@ def reserve(folder: Optional[str]) -> None:
         _versions[str(path)] = templates.after(_versions[str(path)])
 
 
-def prefetch(scene: bpy.types.Scene) -> bool:
-    """Headless: look up the versions the templates need and wait for them."""
+def reserve_batch(folders: Sequence[str], version: Optional[str]) -> None:
+    """A batch took `version` in each of its parts' folders: the next submission gets the
+    one after it there (kept when a folder is already further on)."""
+    if version is None:
+        return
+    for folder in folders:
+        path = local_folder(folder)
+        known = _versions.get(str(path)) if path is not None else None
+        if path is not None and (known is None or templates.number(known) <= templates.number(version)):
+            _versions[str(path)] = templates.after(version)
+
+
+def prefetch(scene: bpy.types.Scene, part_values: Sequence[dict[str, str]] = ()) -> bool:
+    """Headless: look up the versions the templates need (a batch's parts' folders too) and
+    wait for them."""
     name_template = str(scene.flamenco_desk.job_name)  # type: ignore[attr-defined]
     render_output(scene)
     if templates.is_template(name_template):
         render_name(scene, name_template)
+    warm(scene, part_values)
     return timer.bridge.wait_for(KEY, HEADLESS_TIMEOUT)
 
 

@@ -113,6 +113,12 @@ def number(version: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def highest(versions: Iterable[str]) -> Optional[str]:
+    """The one `{version}` of a batch whose parts' folders differ (`{camera}` before
+    `{version}`): the highest of their next free versions, free in every one of them."""
+    return max(versions, key=number, default=None)
+
+
 def after(version: str) -> str:
     """The version following one just used (a submitted job's folder is made later, by the farm)."""
     match = _VERSION_NUMBER.fullmatch(version)

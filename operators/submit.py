@@ -122,17 +122,18 @@ class FLAMENCO_DESK_OT_submit_job(OnlineOperator):
             problem = self._load_preset(scene, wait)
             if problem:
                 return self._fail(problem)
-        if wait and not templating.prefetch(scene):  # {version}: the output folder listed first
+        kind = "SCOUT" if self.scout else self.batch
+        # {version}: the output folders (a batch's parts' too) listed first
+        if wait and not templating.prefetch(scene, batching.part_values(scene, kind)):
             return self._fail("The output folder did not answer in time (for {version})")
         on_problems = {"ASK": "submit" if wait else "ask", "SUBMIT": "submit", "STOP": "stop"}[self.problems]
         try:
-            request = submitting.prepare(scene, on_problems)
+            request = submitting.prepare(scene, on_problems, per_part=kind in batching.PER_PART)
         except submitting.PrepareError as ex:
             return self._fail(str(ex))
         except RuntimeError as ex:  # e.g. saving the farm copy failed
             return self._fail(f"Could not save a copy for the farm: {ex}")
 
-        kind = "SCOUT" if self.scout else self.batch
         if kind != "NONE":
             try:
                 batching.start(scene, request, batching.parts(scene, kind, request), kind)

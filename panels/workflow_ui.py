@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Optional
 
-from .. import watching
+from .. import batching, watching
 from ..api.models import Job
 from ..core import batch, scout
 from ..operators import workflow
@@ -23,6 +23,7 @@ def draw_submit_more(layout: Any, context: Any) -> None:
     op.batch = "SCENES"
     op = grid.operator("flamenco_desk.submit_job", text="Scout Frames First", icon="VIEWZOOM")
     op.scout = True
+    batching.warm(context.scene)  # a batch's {version} folders are listed before the click
 
 
 def batch_line(members: list[Job]) -> str:

@@ -76,6 +76,86 @@ def test_three_camera_markers_make_three_jobs_from_one_pack(connected: ModuleTyp
             assert camera_seen(path) == camera, (path, camera)
 
 
+def test_each_part_fills_the_templates_with_its_own_marker_and_camera(connected: ModuleType, farm: Farm,
+                                                                      tmp_path: Path) -> None:
+    desk = connected
+    desk.templating.reset()
+    camera_marker_shot(tmp_path / "artist" / "sq030_sh030.blend")
+    root = farm.shared / "renders" / f"batch-templates-{time.monotonic_ns()}"
+    select_render(desk, root / "not-used")  # the template replaces the job type's output root
+    (root / "sq030_sh030" / "CamGreen" / "v002").mkdir(parents=True)  # an earlier render of one camera
+    sp = bpy.context.scene.flamenco_desk
+    sp.job_name = "{file}_{marker}_{camera}_{version}"
+    sp.output_template = str(root / "{file}" / "{camera}" / "{version}" / "{marker}")
+    # Headless, as a script submits: each camera's folder is listed for {version} (in the
+    # background, waited for) before the parts are made.
+    desk.submitting.last_outcome = None
+    assert bpy.ops.flamenco_desk.submit_job(batch="CAMERA_MARKERS") == {"FINISHED"}
+    outcome = desk.submitting.last_outcome
+    assert outcome.ok, outcome.message
+    job_ids = outcome.job_id.split(",")
+    jobs = [farm.job(job_id) for job_id in job_ids]
+    # One version for the batch: the first free in every camera's folder (v003, as CamGreen has v002).
+    assert [j["name"] for j in jobs] == [f"sq030_sh030_M_{cam}_{cam}_v003" for cam in EXPECTED]
+    for job in jobs:
+        camera = job["metadata"]["camera"]
+        folder = root / "sq030_sh030" / camera / "v003" / f"M_{camera}"
+        assert job["settings"]["render_output_path"].startswith(f"{folder}/{job['name']}/"), job["settings"]
+        assert job["settings"]["frames"] == EXPECTED[camera]
+
+    finished = wait_all(farm, job_ids)
+    assert [j["status"] for j in finished] == ["completed"] * 3, farm.log_tail("worker")
+    for job in finished:
+        camera = job["metadata"]["camera"]
+        for frame in (MARKER_FRAMES[camera], MARKER_FRAMES[camera] + 1):
+            path = frame_path(job, frame)
+            assert path.is_file() and path.is_relative_to(root / "sq030_sh030" / camera / "v003"), path
+            assert camera_seen(path) == camera, (path, camera)
+
+
+def test_a_template_that_names_every_part_alike_gets_the_cameras_and_a_retry_keeps_its_version(
+        connected: ModuleType, farm: Farm, tmp_path: Path) -> None:
+    desk = connected
+    desk.templating.reset()
+    scene = bpy.context.scene
+    camera_marker_shot(tmp_path / "artist" / "sq030_sh040.blend")
+    root = farm.shared / "renders" / f"batch-templates-{time.monotonic_ns()}"
+    select_render(desk, root / "not-used")
+    sp = scene.flamenco_desk
+    sp.job_name = "{file}_{version}"
+    sp.output_template = str(root / "{file}" / "{version}")
+    tick_until(desk, lambda: desk.templating.render_output(scene) is not None
+               and not desk.templating.render_output(scene).pending)
+
+    def batch_parts() -> list[Any]:
+        request = desk.submitting.prepare(scene, "submit", per_part=True)
+        try:
+            return desk.batching.parts(scene, "CAMERA_MARKERS", request)  # type: ignore[no-any-return]
+        finally:
+            desk.submitting.discard_copy(request)
+
+    parts = batch_parts()
+    assert [p.name for p in parts] == [f"sq030_sh040_v001 {cam}" for cam in EXPECTED]
+    # One path for all: each camera's frames are its own, so it is one sequence of the shot.
+    assert {p.settings["render_output_root"] for p in parts} == {str(root / "sq030_sh040" / "v001")}
+    assert "sq030_sh040_v002" in desk.templating.render_name(scene, sp.job_name).text  # v001 is the batch's now
+
+    # A batch cut short is submitted again: its missing parts get the version its jobs have.
+    batch_id = sp.pending_version.split(" ")[0]
+    sp.pending_submission_id = batch_id
+    try:
+        assert [p.name for p in batch_parts()] == [f"sq030_sh040_v001 {cam}" for cam in EXPECTED]
+    finally:
+        sp.pending_submission_id = ""
+
+    # With {camera} before {version}, the panel's batch buttons have each camera's folder
+    # listed (in the background) before the click.
+    sp.output_template = str(root / "{file}" / "{camera}" / "{version}")
+    desk.panels.submit_ui.draw(FakeLayout(), bpy.context)
+    tick_until(desk, lambda: not desk.runtime.timer.bridge.busy(desk.templating.KEY))
+    assert [desk.templating.version_of(str(root / "sq030_sh040" / cam)) for cam in EXPECTED] == ["v001"] * 3
+
+
 def test_manager_gone_after_the_second_job_then_retry_makes_only_the_third(
         connected: ModuleType, farm: Farm, tmp_path: Path, monkeypatch: Any) -> None:
     desk = connected

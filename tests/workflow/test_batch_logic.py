@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from flamenco_desk_src.api import models
-from flamenco_desk_src.core import batch, rerender, scout
+from flamenco_desk_src.core import batch, batch_templates, rerender, scout
 from flamenco_desk_src.core.frames import format_frames, parse_frames
+from flamenco_desk_src.core.templates import TemplateError
 
 M = batch.MarkerCamera
 
@@ -25,6 +26,35 @@ def test_camera_markers_outside_the_range_are_clipped_or_left_out() -> None:
     # A marker before the start is shadowed by one at the start itself.
     spans = batch.camera_marker_ranges([M(0, "a", "A"), M(1, "b", "B")], 1, 4)
     assert [(m.camera, a, b) for m, a, b in spans] == [("B", 1, 4)]
+
+
+def test_part_names_from_a_template_stay_as_they_are_when_they_differ() -> None:
+    names = ["sq030_M1_CamA", "sq030_M2_CamB"]
+    assert batch_templates.distinct_names(names, ["CamA", "CamB"]) == names
+
+
+def test_a_template_that_does_not_tell_the_parts_apart_gets_each_label_appended() -> None:
+    # "{file}_{version}" in a batch per camera: as a batch without a template names its parts.
+    assert batch_templates.distinct_names(["sq030_v004"] * 2, ["CamA", "Cam/B"]) == \
+        ["sq030_v004 CamA", "sq030_v004 Cam_B"]
+    # One camera bound to two markers, no {marker} in the template: said before anything is sent.
+    with pytest.raises(TemplateError, match=r'parts 1 and 3 of the batch would both be called "sq030_v004 CamA"'):
+        batch_templates.distinct_names(["sq030_v004"] * 3, ["CamA", "CamB", "CamA"])
+
+
+def test_two_parts_writing_the_same_frames_to_one_path_are_refused() -> None:
+    same = "/r/sq030/v004/######"
+    layers = [{"render_output_path": same, "frames": "1-10"}, {"render_output_path": same, "frames": "1-10"}]
+    message = batch_templates.output_clash(layers, ["Beauty", "Shadow"], "{view_layer}")
+    assert message == (f'Output template: Beauty and Shadow would write the same frames to "{same}"; '
+                       "add {view_layer} to the output template")
+    # Parts per camera marker have frames of their own: one path is one sequence.
+    cameras = [{"render_output_path": same, "frames": "1-4"}, {"render_output_path": same, "frames": "5-8"}]
+    assert batch_templates.output_clash(cameras, ["CamA", "CamB"], "{camera}") is None
+    apart = [{"render_output_root": "/r/A"}, {"render_output_root": "/r/B"}]
+    assert batch_templates.output_clash(apart, ["A", "B"], "{scene}") is None
+    assert batch_templates.output_of({"render_output_root": "/r", "render_output_path": "/r/x/######"}) == \
+        "/r/x/######"
 
 
 @pytest.mark.parametrize("frames, text", [([3, 7, 12, 13, 14], "3,7,12-14"), ([2, 5], "2,5"), ([1, 2], "1,2"),

@@ -37,3 +37,10 @@ def test_next_free_version_in_a_folder(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
     assert templates.next_version(tmp_path) == "v010"
     assert templates.after("v010") == "v011" and templates.after("v999") == "v1000"
+
+
+def test_one_version_for_a_batch_whose_parts_have_folders_of_their_own() -> None:
+    # {camera} before {version}: CamGreen's folder already has v002, the others nothing yet.
+    assert templates.highest(["v001", "v003", "v001"]) == "v003"
+    assert templates.highest(["v009", "v010"]) == "v010"  # by number, not by text
+    assert templates.highest([]) is None
