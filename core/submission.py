@@ -217,16 +217,20 @@ def _check_paths(client: ManagerClient, request: SubmissionRequest, progress: Pr
     Returns the Windows + Shaman notice, if any (for a failed checkout's message), and the
     platforms of the farm's Workers."""
     progress("Checking the paths for the farm's Workers")
-    report, platforms = path_check.check_or_warn(client, planned_paths(request), request.job.submitter_platform,
-                                                 request.shaman, warnings)
-    if report is None:
+    check, platforms = path_check.check_or_warn(client, planned_paths(request), request.job.submitter_platform,
+                                                warnings)
+    if check is None:
         return None, ()
-    if request.pack_progress is not None:
+    notice = platform_paths.shaman_windows_notice(request.shaman, platforms)
+    report = path_check.as_survey(check, notice)
+    if check.as_written():
+        # Nothing differs per platform: a table would only repeat every path (headless noise).
+        progress(check.one_line())
+    elif request.pack_progress is not None:
         request.pack_progress.traced(report)  # headless prints the table
     if report.problems and request.on_problems != "submit":
         raise ProblemsFound(report)
     warnings.extend(p.describe() for p in report.problems)
-    notice = platform_paths.shaman_windows_notice(request.shaman, platforms)
     if notice:
         progress(notice)
         warnings.append(notice)
