@@ -8,7 +8,8 @@ from __future__ import annotations
 import bpy
 from bpy.app.handlers import persistent
 
-from . import job_presets, manager_watches, operators, panels, prefs, profile_presets, props, state, templating, watching
+from . import (job_presets, manager_watches, operators, panels, path_checking, prefs, profile_presets, props, state,
+               templating, watching)
 from .jobtypes import registry
 from .runtime import timer
 
@@ -52,6 +53,7 @@ def unregister() -> None:
     state.reset()
     job_presets.reset()
     templating.reset()
+    path_checking.reset()
     registry.unregister()
     props.unregister()
     for cls in reversed(_classes):

@@ -20,6 +20,7 @@ import bpy
 from . import props, state, templating, watching
 from .api import models
 from .core import manager_info, share_io, storage, submission, templates
+from .core.manager_info import ManagerInfo
 from .core.plain_text import one_line
 from .jobtypes import registry, setting_props, values
 from .jobtypes.naming import job_name, name_problem
@@ -142,9 +143,17 @@ def output_from_template(scene: bpy.types.Scene, output: Optional[templating.Out
             setattr(grp, n, value)
 
 
-def prepare(scene: bpy.types.Scene, on_problems: str = "ask", per_part: bool = False) -> submission.SubmissionRequest:
-    """The request for one job from the scene. `per_part`: a batch whose parts fill the
-    templates with values of their own (`batching.parts`), which takes their {version} itself."""
+@dataclass(frozen=True)
+class _Draft:
+    info: ManagerInfo
+    job_type: models.JobType
+    job: models.SubmittedJob
+    version_folder: Optional[str]  # whose {version} the job takes (reserved once submitted)
+
+
+def _job(scene: bpy.types.Scene) -> _Draft:
+    """The job as the scene would submit it now: nothing saved, written or reserved yet
+    (`prepare` does that; Check Paths uses it as is)."""
     info = state.info()
     if info is None:
         raise PrepareError("Not connected: refresh from the Manager first")
@@ -171,23 +180,13 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask", per_part: bool = F
             settings = values.collect(scene, jt)
     except values.SettingsProblem as ex:
         raise PrepareError("Cannot submit: " + "; ".join(ex.problems)) from ex
-    if not per_part:
-        templating.reserve(version_folder)  # the next submission gets the next {version}
-
-    submission_id = sp.pending_submission_id or str(uuid.uuid4())
-    original = Path(bpy.data.filepath)
-    blend, temporary, place_at = original, False, None
-    if blend_is_dirty():
-        (blend, place_at), temporary = _farm_copy_of_unsaved(original, info.storage.location), True
-
     metadata = {
         "user": getpass.getuser(),
         "host": socket.gethostname(),
-        "blendfile": str(original),
+        "blendfile": str(Path(bpy.data.filepath)),
         "scene": scene.name,
         "blender_version": bpy.app.version_string,
         "flamenco_desk_version": VERSION,
-        submission.SUBMISSION_ID_KEY: submission_id,
     }
     job = models.SubmittedJob(
         name=name,
@@ -200,22 +199,54 @@ def prepare(scene: bpy.types.Scene, on_problems: str = "ask", per_part: bool = F
         worker_tag=sp.worker_tag or None,
         initial_status="paused" if sp.submit_paused else "queued",
     )
+    return _Draft(info, jt, job, version_folder)
+
+
+def _request(info: ManagerInfo, job: models.SubmittedJob, blend: Path, submission_id: str) -> submission.SubmissionRequest:
+    """What a request needs to predict the job's paths (`draft`); `prepare` adds the rest."""
     return submission.SubmissionRequest(
         job=job,
         blend_source=blend,
         submission_id=submission_id,
         storage_location=info.storage.location,
-        blendfile_key=values.BLENDFILE_KEY if values.BLENDFILE_KEY in settings else None,
+        blendfile_key=values.BLENDFILE_KEY if values.BLENDFILE_KEY in (job.settings or {}) else None,
+        shaman=info.storage.shaman_enabled,
+    )
+
+
+def draft(scene: bpy.types.Scene) -> submission.SubmissionRequest:
+    """The request a submission would make now, for Check Paths: nothing saved or reserved. The
+    .blend is the artist's file (a submission of unsaved changes sends a copy of it from the same
+    folder, or packs one: the path check predicts the folder, which is what is translated)."""
+    drafted = _job(scene)
+    return _request(drafted.info, drafted.job, Path(bpy.data.filepath), submission_id="")
+
+
+def prepare(scene: bpy.types.Scene, on_problems: str = "ask", per_part: bool = False) -> submission.SubmissionRequest:
+    """The request for one job from the scene. `per_part`: a batch whose parts fill the
+    templates with values of their own (`batching.parts`), which takes their {version} itself."""
+    drafted = _job(scene)
+    info = drafted.info
+    if not per_part:
+        templating.reserve(drafted.version_folder)  # the next submission gets the next {version}
+    sp = props.scene_props(scene)
+    submission_id = sp.pending_submission_id or str(uuid.uuid4())
+    job = replace(drafted.job, metadata={**(drafted.job.metadata or {}), submission.SUBMISSION_ID_KEY: submission_id})
+    original = Path(bpy.data.filepath)
+    blend, temporary, place_at = original, False, None
+    if blend_is_dirty():
+        (blend, place_at), temporary = _farm_copy_of_unsaved(original, info.storage.location), True
+    return replace(
+        _request(info, job, blend, submission_id),
         lookup_first=bool(sp.pending_submission_id),
         can_list_jobs=info.features.jobs_list,
-        old_job_type=jt,
+        old_job_type=drafted.job_type,
         source_is_temporary=temporary,
         pack_as=original if blend != original else None,
-        shaman=info.storage.shaman_enabled,
         on_problems=on_problems,
         hash_cache_file=state.cache_dir() / "shaman-checksums.json",
         place_at=place_at,
-        notes=tuple(filter(None, [storage.output_outside_storage(settings, info.storage.location)])),
+        notes=tuple(filter(None, [storage.output_outside_storage(job.settings or {}, info.storage.location)])),
     )
 
 

@@ -41,9 +41,12 @@ def predicted_blend(storage_location: str, in_place: Optional[str], shaman: bool
 
 def run(client: ManagerClient, paths: list[tuple[str, str]], artist: str) -> tuple[pp.PathCheck, tuple[str, ...]]:
     """The check against the farm as the Manager reports it now; returns it and the Workers' platforms."""
-    platforms = pp.worker_platforms(client) or (artist,)
+    listed = pp.worker_platforms(client)
+    platforms = listed or (artist,)
     variables = pp.manager_variables(client, [artist, *platforms])
-    return pp.check(paths, artist, platforms, variables), platforms
+    check = pp.check(paths, artist, platforms, variables)
+    check.assumed = not listed
+    return check, platforms
 
 
 def as_survey(check: pp.PathCheck, notice: Optional[str]) -> Survey:
@@ -51,16 +54,15 @@ def as_survey(check: pp.PathCheck, notice: Optional[str]) -> Survey:
 
     problems = [Problem(ProblemKind.PATH, p) for p in check.problems]
     return Survey(blendfile="", project_root="", problems=problems,
-                  notes=[*check.lines()[0:], *([notice] if notice else [])])
+                  notes=[*check.lines(), *([notice] if notice else [])])
 
 
-def check_or_warn(client: ManagerClient, paths: list[tuple[str, str]], artist: str, shaman: bool,
-                  warnings: list[str]) -> tuple[Optional[Survey], tuple[str, ...]]:
-    """The report (None when the Manager could not be asked: then a warning says so)."""
+def check_or_warn(client: ManagerClient, paths: list[tuple[str, str]], artist: str,
+                  warnings: list[str]) -> tuple[Optional[pp.PathCheck], tuple[str, ...]]:
+    """The check (None when the Manager could not be asked: then a warning says so)."""
     try:
-        check, platforms = run(client, paths, artist)
+        return run(client, paths, artist)
     except errors.FlamencoError as ex:
         log.warning("path check skipped: %s", ex)
         warnings.append(f"The paths were not checked against the farm's Workers ({ex})")
         return None, ()
-    return as_survey(check, pp.shaman_windows_notice(shaman, platforms)), platforms

@@ -201,10 +201,24 @@ class PathCheck:
     artist_platform: str
     worker_platforms: tuple[str, ...]
     rows: list[PathRow] = field(default_factory=list)
+    # The Manager listed no Worker: checked for one on the artist's platform.
+    assumed: bool = False
 
     @property
     def problems(self) -> list[str]:
         return [f"{row.label}: {p}" for row in self.rows for p in row.problems]
+
+    def as_written(self) -> bool:
+        """Every Worker is on the artist's platform and gets every path exactly as sent: a
+        table would repeat each path once per row, so one line (`one_line`) says it instead."""
+        return (all(p == self.artist_platform for p in self.worker_platforms) and not self.problems
+                and all(got == row.sent for row in self.rows for got in row.per_platform.values()))
+
+    def one_line(self) -> str:
+        if self.assumed:
+            return (f"Paths: the farm lists no Workers yet; one on {self.artist_platform} "
+                    f"would get the paths as written")
+        return f"Paths: every Worker is on {self.artist_platform} and gets the paths as written"
 
     def lines(self) -> list[str]:
         """The table as text (headless output, `python -m api paths`)."""

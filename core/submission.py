@@ -198,28 +198,39 @@ def _run(client: ManagerClient, request: SubmissionRequest, progress: Progress_)
     return SubmissionResult(created, blend_path, warnings=warnings, pack=packed)
 
 
+def planned_paths(request: SubmissionRequest) -> list[tuple[str, str]]:
+    """The job's paths as this request sends them, the .blend where it will be (predicted
+    before packing): what the path check checks, before a submission and for Check Paths.
+    May touch shared storage (is the .blend on it?): background threads only."""
+    artist = request.job.submitter_platform
+    source = request.pack_as or request.blend_source
+    in_place = (str(request.blend_source) if not request.shaman
+                and storage.is_under(request.blend_source, request.storage_location) else None)
+    blend = path_check.predicted_blend(request.storage_location, in_place, request.shaman, source.name, artist)
+    return path_check.job_paths(request.job.settings or {}, artist, blend, request.blendfile_key)
+
+
 def _check_paths(client: ManagerClient, request: SubmissionRequest, progress: Progress_,
                  warnings: list[str]) -> tuple[Optional[str], tuple[str, ...]]:
     """How the job's paths reach each Worker platform (core/path_check.py), before anything is
     sent: problems stop the submission like the packing survey's (Submit Anyway goes on).
     Returns the Windows + Shaman notice, if any (for a failed checkout's message), and the
     platforms of the farm's Workers."""
-    artist = request.job.submitter_platform
-    source = request.pack_as or request.blend_source
-    in_place = (str(request.blend_source) if not request.shaman
-                and storage.is_under(request.blend_source, request.storage_location) else None)
-    blend = path_check.predicted_blend(request.storage_location, in_place, request.shaman, source.name, artist)
-    paths = path_check.job_paths(request.job.settings or {}, artist, blend, request.blendfile_key)
     progress("Checking the paths for the farm's Workers")
-    report, platforms = path_check.check_or_warn(client, paths, artist, request.shaman, warnings)
-    if report is None:
+    check, platforms = path_check.check_or_warn(client, planned_paths(request), request.job.submitter_platform,
+                                                warnings)
+    if check is None:
         return None, ()
-    if request.pack_progress is not None:
+    notice = platform_paths.shaman_windows_notice(request.shaman, platforms)
+    report = path_check.as_survey(check, notice)
+    if check.as_written():
+        # Nothing differs per platform: a table would only repeat every path (headless noise).
+        progress(check.one_line())
+    elif request.pack_progress is not None:
         request.pack_progress.traced(report)  # headless prints the table
     if report.problems and request.on_problems != "submit":
         raise ProblemsFound(report)
     warnings.extend(p.describe() for p in report.problems)
-    notice = platform_paths.shaman_windows_notice(request.shaman, platforms)
     if notice:
         progress(notice)
         warnings.append(notice)

@@ -1,6 +1,6 @@
 """Operators. Every one that talks to the Manager derives from `online.OnlineOperator`."""
 
-from . import connection, jobs, presets, results, settings, submit, workflow
+from . import connection, jobs, paths, presets, results, settings, submit, workflow
 
-classes = (*connection.classes, *settings.classes, *submit.classes, *jobs.classes, *jobs.doctor_classes, *results.classes,
-           *presets.classes, *workflow.classes)
+classes = (*connection.classes, *settings.classes, *submit.classes, *paths.classes, *jobs.classes,
+           *jobs.doctor_classes, *results.classes, *presets.classes, *workflow.classes)

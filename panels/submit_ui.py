@@ -17,7 +17,7 @@ from .. import props, state, submitting, templating
 from ..api.models import JobSetting
 from ..jobtypes import evaluation, registry, setting_props, values
 from ..jobtypes.naming import job_name
-from . import fit, presets_ui, templates_ui, workflow_ui
+from . import fit, path_check_ui, presets_ui, templates_ui, workflow_ui
 
 
 def draw_connection(layout: bpy.types.UILayout, context: Any) -> None:
@@ -218,4 +218,5 @@ def draw(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     row.scale_y = 1.4
     row.operator("flamenco_desk.submit_job", icon="RENDER_ANIMATION")
     workflow_ui.draw_submit_more(layout, context)
+    path_check_ui.draw(layout, context, scene)
     draw_status(layout, context, scene)

@@ -34,6 +34,8 @@ class FakeLayout:
 
     def label(self, text: str = "", **kwargs: Any) -> None:
         self.log.append(("label", text))
+        if self.alert:  # drawn in red (set on the layout, or inherited from its parent)
+            self.log.append(("alert_label", text))
 
     def operator(self, idname: str, **kwargs: Any) -> Any:
         record: dict[str, Any] = {}
@@ -88,9 +90,18 @@ class FakeLayout:
                 found.append(("prop", value[1]["text"], bool(value[1].get("split"))))
         return found
 
+    def alert_text(self) -> str:
+        """The labels drawn in red, joined as `text` joins them."""
+        return " ".join(" ".join(entry[1] for entry in self.log if entry[0] == "alert_label").split())
+
     def text(self) -> str:
         """Every label joined with spaces: wrapped messages read as one again."""
         return " ".join(" ".join(self.labels()).split())
+
+    def buttons(self, idname: str) -> list[tuple[str, dict[str, Any]]]:
+        """(text given, properties set) of each button of one operator, in the order drawn."""
+        texts = [entry[1] for entry in self.log if entry[0] == "operator_text"]
+        return [(text or "", record) for (name, record), (_, text, _) in zip(self.operators(), texts) if name == idname]
 
     def operators(self) -> list[tuple[str, dict[str, Any]]]:
         return [entry[1] for entry in self.log if entry[0] == "operator"]
