@@ -39,8 +39,8 @@ function compileJob(job) {
 BATCH_KEY = "flamenco_desk.batch"
 
 
-def test_one_job_per_scene_with_its_own_frame_range(connected: ModuleType, farm: Farm, tmp_path: Path) -> None:
-    desk = connected
+def main_and_insert() -> Any:
+    """The current scene named "Main", and a scene "Insert" (frames 20-24) with a camera of its own."""
     main = bpy.context.scene
     main.name = "Main"
     other = bpy.data.scenes.new("Insert")
@@ -48,6 +48,12 @@ def test_one_job_per_scene_with_its_own_frame_range(connected: ModuleType, farm:
     cam = bpy.data.objects.new("InsertCam", bpy.data.cameras.new("InsertCam"))
     other.collection.objects.link(cam)
     other.camera = cam
+    return main
+
+
+def test_one_job_per_scene_with_its_own_frame_range(connected: ModuleType, farm: Farm, tmp_path: Path) -> None:
+    desk = connected
+    main = main_and_insert()
     bpy.data.scenes.new("NoCamera")  # nothing to render: left out
     save_shot(tmp_path / "artist" / "sq060_sh010.blend", 1, 3)
     select_render(desk, farm.shared / "renders" / "scenes")
@@ -86,13 +92,7 @@ def test_each_scene_fills_the_templates_with_its_own_scene_and_camera(connected:
                                                                        tmp_path: Path) -> None:
     desk = connected
     desk.templating.reset()
-    main = bpy.context.scene
-    main.name = "Main"
-    other = bpy.data.scenes.new("Insert")
-    other.frame_start, other.frame_end = 20, 24
-    cam = bpy.data.objects.new("InsertCam", bpy.data.cameras.new("InsertCam"))
-    other.collection.objects.link(cam)
-    other.camera = cam
+    main = main_and_insert()
     save_shot(tmp_path / "artist" / "sq060_sh030.blend", 1, 3)
     root = farm.shared / "renders" / f"scene-templates-{time.monotonic_ns()}"
     select_render(desk, root / "not-used")
