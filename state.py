@@ -17,7 +17,7 @@ import bpy
 from .api import errors
 from .api.client import ManagerClient
 from .api.models import JobType
-from .core import manager_info
+from .core import manager_info, plain_text
 from .core.manager_info import ManagerInfo
 from .runtime import timer
 
@@ -149,6 +149,9 @@ def refresh() -> bool:
     def ok(fresh: object) -> None:
         assert isinstance(fresh, ManagerInfo)
         set_connection(f"Connected to {fresh.version.name} (Flamenco {fresh.version.version})", "CHECKMARK")
+        if bpy.app.background:  # the panel lists them; a script's log must too (one line each)
+            for problem in fresh.job_type_problems:
+                print(f"Flamenco Desk: Left out: {plain_text.one_line(problem)}", flush=True)
         _set_info(fresh)
 
     def failed(ex: BaseException) -> None:

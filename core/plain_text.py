@@ -22,8 +22,11 @@ def without_escapes(text: str) -> str:
 
 
 def one_line(text: str, limit: int = MAX_LINE) -> str:
-    """`text` without escapes; line breaks and other control characters become spaces."""
+    """`text` without escapes; line breaks and other control characters become spaces, lone
+    surrogates U+FFFD."""
     if len(text) > 4 * limit + 64:  # never scan megabytes for what is cut off anyway
         text = text[: 4 * limit + 64]
     text = _CONTROL.sub(" ", _ESCAPE.sub("", text)).strip()
+    # A lone surrogate (JSON allows "\ud800") cannot be printed: print() would raise.
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text if len(text) <= limit else text[: limit - 1] + "…"

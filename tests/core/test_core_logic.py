@@ -15,7 +15,7 @@ from typing import Optional
 import pytest
 
 from flamenco_desk_src.api import models
-from flamenco_desk_src.core import job_actions, monitor, results, storage
+from flamenco_desk_src.core import job_actions, monitor, plain_text, results, storage
 from flamenco_desk_src.core.frames import FrameRangeError, parse_frames
 from local_farm import Farm
 from support.farm_jobs import etags_of, settings_for, unique
@@ -126,3 +126,10 @@ def test_lexical_storage_check_needs_no_filesystem(tmp_path: Path) -> None:
     root = tmp_path / "not-mounted"
     assert storage.is_under(root / "proj" / "a.blend", str(root), resolve=False)
     assert not storage.is_under(tmp_path / "elsewhere.blend", str(root), resolve=False)
+
+
+def test_text_from_the_manager_prints_as_one_safe_line() -> None:
+    shown = plain_text.one_line("job \x1b[2J\x1b]0;title\x07type\nFLAMENCO_DESK_JOB_ID=x \ud800!")
+    assert shown == "job type FLAMENCO_DESK_JOB_ID=x \ufffd!"
+    shown.encode("utf-8")  # printable: a lone surrogate would raise here (and in print())
+    assert len(plain_text.one_line("x" * 10_000)) == plain_text.MAX_LINE

@@ -248,10 +248,10 @@ def test_big_job_types(clean_desk: ModuleType, planted: cases.Planted, case: str
     _still_usable(desk)
 
 
-def test_a_broken_job_type_costs_no_other(connected: ModuleType, proxy: Any, farm: Any) -> None:
+def test_a_broken_job_type_costs_no_other(connected: ModuleType, proxy: Any, farm: Any, capsys: Any) -> None:
     """A Manager (spoofed: the real one only serves well-typed job types) whose job-type list
     mixes the real job types with broken ones: the real ones stay usable, the broken ones are
-    named in the panel with what is wrong."""
+    named in the panel (and headless on the console) with what is wrong."""
     desk = connected
     real = farm.get_json("/api/v3/jobs/types")["job_types"]
     r = random.Random(15)
@@ -266,10 +266,13 @@ def test_a_broken_job_type_costs_no_other(connected: ModuleType, proxy: Any, far
             broken.append(json.loads(json.dumps(raw)))
     mixed = broken[:10] + real + broken[10:]
     proxy.respond(r"^/api/v3/jobs/types$", 200, body={"job_types": mixed}, times=None, method="GET")
+    capsys.readouterr()
     cases.refresh(desk)
     info = desk.state.info()
     assert sorted(info.job_types) == sorted(jt["name"] for jt in real)
     assert len(info.job_type_problems) == len(broken)
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Flamenco Desk: Left out: ")]
+    assert len(printed) == len(broken) and any("'bad-setting'" in line for line in printed), printed
     assert any("'bad-setting'" in p and "'key' should be a string" in p for p in info.job_type_problems)
     assert all(len(p) <= 300 for p in info.job_type_problems)
     layout = FakeLayout()
