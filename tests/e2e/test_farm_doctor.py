@@ -316,7 +316,8 @@ def test_healthy_jobs_raise_no_false_alarm_and_wait_by_priority(on_doctor_farm: 
     # A Worker that just asked for work and got none asks again only 20 s later: that long the
     # job is next in line.
     doctor_farm.workers[DOCTOR_RENDER].kick_and_wait_idle()
-    first = submit(doctor_farm, "echo-sleep-test", echo_settings("first", 5, 2), name="doctor-first", priority=50)["id"]
+    # Its sleep task runs 15 s: long enough for the looks below and the pause while it runs.
+    first = submit(doctor_farm, "echo-sleep-test", echo_settings("first", 5, 3), name="doctor-first", priority=50)["id"]
     next_in_line = ["Next in line: doctor-render is awake and idle and asks the Manager for work every 20 s."]
     assert why(doctor_proxy, first) == next_in_line
     found = findings(desk, first, lambda f: kinds(f) == ["next-in-line"])
