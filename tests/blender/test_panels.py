@@ -5,27 +5,17 @@ status-bar indicator that follows the job and clears)."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any
 
 import bpy
 import pytest
 
 from local_farm import Farm
-from support.blender_helpers import save_shot, select_job_type, tick_until
+from support.blender_helpers import PROPERTIES, SIDEBAR, save_shot, select_job_type, tick_until
+from support.blender_helpers import panel_context as context_of
 from support.fake_layout import FakeLayout
 
-# Blender's default widths at UI scale 1: the 3D View sidebar and the Properties editor of
-# the default layout on a 1600 px wide window.
-SIDEBAR = 252
-PROPERTIES = 370
-
-
-def context_of(width: int) -> Any:
-    """bpy.context as a panel in a region of `width` pixels sees it."""
-    c = bpy.context
-    return SimpleNamespace(scene=c.scene, window_manager=c.window_manager, preferences=c.preferences,
-                           region=SimpleNamespace(width=width))
 
 
 def submit(desk: ModuleType) -> Any:

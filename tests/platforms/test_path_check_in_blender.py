@@ -9,7 +9,7 @@ submission prints one line instead of the table."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any, Iterator
 
 import bpy
@@ -18,7 +18,8 @@ from platform_support import FakeWorker
 
 import local_farm
 from flamenco_desk_src.core import platform_paths as pp
-from support.blender_helpers import MODULE, cancel_unfinished, refresh, save_shot, tick_until, unique_name
+from support.blender_helpers import (MODULE, SIDEBAR, cancel_unfinished, panel_context, refresh, save_shot, tick_until,
+                                    unique_name)
 from support.fake_layout import FakeLayout
 
 
@@ -103,16 +104,7 @@ def test_mac_output_under_no_variable_then_submit_anyway(
     mixed_farm.post_json(f"/api/v3/jobs/{outcome.job_id}/setstatus", {"status": "cancel-requested", "reason": "test"})
 
 
-# The 3D View sidebar's default width (tests/blender/test_panels.py), and one wide enough that
-# no path is cut to its end.
-SIDEBAR = 252
-WIDE = 2000
-
-
-def _context(width: int) -> Any:
-    c = bpy.context
-    return SimpleNamespace(scene=c.scene, window_manager=c.window_manager, preferences=c.preferences,
-                           region=SimpleNamespace(width=width))
+WIDE = 2000  # wide enough that no path is cut to its end
 
 
 def _check_paths(desk: ModuleType) -> Any:
@@ -130,7 +122,7 @@ def _texts(layout: FakeLayout) -> list[str]:
 
 def _panel(desk: ModuleType, width: int = WIDE) -> FakeLayout:
     layout = FakeLayout()
-    desk.panels.submit_ui.draw(layout, _context(width))
+    desk.panels.submit_ui.draw(layout, panel_context(width))
     return layout
 
 
@@ -163,10 +155,10 @@ def test_check_paths_shows_each_workers_path_in_the_panel(
 
     narrow = _panel(desk, SIDEBAR)  # paths show their end, whole in the tooltip; every line fits
     fit = desk.panels.fit
-    assert all(len(label) <= fit.chars(_context(SIDEBAR)) for label in narrow.labels()), narrow.labels()
+    assert all(len(label) <= fit.chars(panel_context(SIDEBAR)) for label in narrow.labels()), narrow.labels()
     shown = {record["value"]: text for text, record in narrow.buttons("flamenco_desk.copy_value")}
     linux_root = f"{mixed_farm.shared}/renders/sq010"
-    assert shown[linux_root] == fit.tail(linux_root, fit.chars(_context(SIDEBAR), 1 - fit.SPLIT_FACTOR))
+    assert shown[linux_root] == fit.tail(linux_root, fit.chars(panel_context(SIDEBAR), 1 - fit.SPLIT_FACTOR))
     assert shown[linux_root].startswith("…") and shown[linux_root].endswith("/renders/sq010")
 
     prefs_sys = bpy.context.preferences.system
@@ -231,7 +223,7 @@ def test_one_platform_farm_prints_one_line_headless(
 
         _check_paths(desk)  # the panel says it in one line too, no table
         layout = FakeLayout()  # the path check's part of the panel only (settings have copy buttons too)
-        desk.panels.path_check_ui.draw(layout, _context(WIDE), scene)
+        desk.panels.path_check_ui.draw(layout, panel_context(WIDE), scene)
         assert layout.text().startswith("Paths: every Worker is on linux and gets the paths as written (checked ")
         assert "Sent" not in layout.labels() and not layout.buttons("flamenco_desk.copy_value")
     finally:

@@ -6,7 +6,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any, Callable
 
 import bpy
@@ -17,6 +17,19 @@ if str(ROOT / "tools") not in sys.path:
 from local_farm import Farm  # noqa: E402
 
 MODULE = "bl_ext.user_default.flamenco_desk"
+
+
+# Blender's default widths at UI scale 1: the 3D View sidebar and the Properties editor of the
+# default layout on a 1600 px wide window.
+SIDEBAR = 252
+PROPERTIES = 370
+
+
+def panel_context(width: int = SIDEBAR) -> Any:
+    """bpy.context as a panel in a region of `width` pixels sees it (the default: the sidebar)."""
+    c = bpy.context
+    return SimpleNamespace(scene=c.scene, window_manager=c.window_manager, preferences=c.preferences,
+                           region=SimpleNamespace(width=width))
 
 
 def tick_until(desk: ModuleType, condition: Callable[[], Any], timeout: float = 10.0) -> None:

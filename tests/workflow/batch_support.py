@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any, Iterator
 
 import bpy
 
 from local_farm import Farm
-from support.blender_helpers import quick_render, select_job_type, tick_until
+from support.blender_helpers import panel_context, quick_render, select_job_type, tick_until  # noqa: F401 (re-exported)
 
 # Three cameras, each looking straight down at a plane of its own colour (emission, so the
 # colour reaches the pixel as is): a frame's centre pixel says which camera rendered it.
@@ -145,8 +145,3 @@ exec "{real}" "$@"
         flag.unlink(missing_ok=True)
 
 
-def panel_context(width: int = 252) -> Any:
-    """bpy.context as a panel in the default 3D View sidebar (252 px) sees it."""
-    c = bpy.context
-    return SimpleNamespace(scene=c.scene, window_manager=c.window_manager, preferences=c.preferences,
-                           region=SimpleNamespace(width=width))
