@@ -91,7 +91,7 @@ def part_values(scene: bpy.types.Scene, kind: str) -> list[dict[str, str]]:
 def warm(scene: bpy.types.Scene) -> None:
     """Start listing the folders the batch buttons' {version} needs (panel: drawn often, so
     nothing is read unless the output template has a {version})."""
-    if "{" + templates.VERSION + "}" not in props.scene_props(scene).output_template:
+    if not templating.uses_version(scene):  # before the parts are worked out, on every redraw
         return
     for kind in ("CAMERA_MARKERS", "SCENES"):
         templating.warm(scene, part_values(scene, kind))

@@ -161,12 +161,6 @@ def active_profile() -> Optional[Any]:
     return prefs.managers[prefs.active_manager]
 
 
-def active_default_preset() -> str:
-    """For the presets: the name of the active profile's default preset ('' for none)."""
-    profile = active_profile()
-    return "" if profile is None else str(profile.default_preset)
-
-
 def owner(ref_url: str, known: Optional[Iterable[str]] = None, active: Optional[str] = None) -> str:
     """The normalised URL of the Manager a job submitted to `ref_url` is on (see the module doc)."""
     urls = set(known if known is not None else (url for _, url in profiles()))
@@ -293,4 +287,4 @@ def draw_prefs(prefs: Any, layout: Any) -> None:
 classes = (FLAMENCO_DESK_PG_manager_profile, FLAMENCO_DESK_OT_add_manager, FLAMENCO_DESK_OT_remove_manager)
 
 __all__ = ["FLAMENCO_DESK_PG_manager_profile", "ensure", "activate", "owner", "name_for", "file_jobs",
-           "job_ids_on", "manager_of", "active_url", "active_default_preset"]
+           "job_ids_on", "manager_of", "active_url"]

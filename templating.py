@@ -232,10 +232,15 @@ def for_parts(scene: bpy.types.Scene, jt: JobType, name_template: str, part_valu
     return Parts(names, outputs, version, tuple(folders))
 
 
+def uses_version(scene: bpy.types.Scene) -> bool:
+    """Whether the output template has a {version} (only then are folders listed for it)."""
+    return "{" + templates.VERSION + "}" in _output_template(scene)
+
+
 def warm(scene: bpy.types.Scene, part_values: Sequence[dict[str, str]]) -> None:
     """Start listing the folders a batch's {version} needs (the panel draws the batch
     buttons: the click then finds them known)."""
-    if "{" + templates.VERSION + "}" in _output_template(scene):
+    if uses_version(scene):
         for folder in _part_folders(scene, part_values):
             version_of(folder)
 
